@@ -1,0 +1,47 @@
+# fedcrm — the two commands a newcomer needs are `make demo` and `make test`.
+# Both install missing Debian packages first (scripts/deps.sh), then build.
+
+BUILD_DIR ?= build
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# CI builds with -Werror; a developer's build only warns.
+WERROR    := $(if $(CI),ON,OFF)
+FEDCRM    := $(BUILD_DIR)/bin/fedcrm
+
+.PHONY: all deps configure build test demo bench lint format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DFEDCRM_WERROR=$(WERROR)
+
+configure: deps $(BUILD_DIR)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+demo: build
+	$(FEDCRM) simulate -f examples/churn.yaml --report $(BUILD_DIR)/demo-report
+	@echo
+	@echo "The other two tasks:"
+	@echo "  $(FEDCRM) simulate -f examples/lead-scoring.yaml"
+	@echo "  $(FEDCRM) simulate -f examples/service.yaml"
+	@echo "Report (JSON + SVG charts): $(BUILD_DIR)/demo-report/"
+
+bench: build
+	scripts/bench.sh $(BUILD_DIR)
+
+lint: configure
+	scripts/lint.sh $(BUILD_DIR)
+
+format:
+	scripts/lint.sh --fix
+
+clean:
+	rm -rf $(BUILD_DIR)
