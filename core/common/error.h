@@ -57,12 +57,15 @@ class DataError : public Error {
  private:
   static std::string Format(const Position& p, const std::string& value,
                             const std::string& expected) {
-    std::string out = p.file + ":" + std::to_string(p.line);
-    if (p.column > 0) out += ":" + std::to_string(p.column);
-    if (!p.column_name.empty()) out += " (column '" + p.column_name + "')";
-    out += ": ";
-    if (!value.empty()) out += "value '" + value + "': ";
-    out += expected;
+    // Built with append(): GCC 12 warns falsely (-Wrestrict) on chains of
+    // std::string operator+ with literals, and CI builds with -Werror.
+    std::string out = p.file;
+    out.append(":").append(std::to_string(p.line));
+    if (p.column > 0) out.append(":").append(std::to_string(p.column));
+    if (!p.column_name.empty()) out.append(" (column '").append(p.column_name).append("')");
+    out.append(": ");
+    if (!value.empty()) out.append("value '").append(value).append("': ");
+    out.append(expected);
     return out;
   }
 
