@@ -20,7 +20,7 @@ struct ModelSpec {
   std::string type = "logistic";   // "logistic" | "softmax" | "mlp"
   int input_dim = 0;               // encoded feature count
   int num_classes = 2;             // 2 for logistic; >= 2 for softmax and mlp
-  std::vector<int> hidden_layers;  // mlp only, e.g. {32, 16}
+  std::vector<int> hidden_layers = {};  // mlp only, e.g. {32, 16}
   double l2 = 0.0;                 // L2 penalty (0.5 * l2 * ||w||^2, biases excluded)
 };
 

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 namespace fedcrm::sim {
 namespace {
@@ -35,7 +36,11 @@ std::string Number(double value, int precision) {
 
 // Decimals needed to print ticks spaced by `step` without repeating labels.
 int TickPrecision(double step) {
-  return std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+  int precision = 0;
+  for (double scaled = step; precision < 8; ++precision, scaled *= 10) {
+    if (std::abs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) break;
+  }
+  return precision;
 }
 
 }  // namespace
@@ -91,7 +96,12 @@ std::string RenderSvg(const LineChart& chart, int width, int height) {
         << "<text x=\"" << left - 8 << "\" y=\"" << Number(py(v) + 4, 1)
         << "\" text-anchor=\"end\" fill=\"#444\">" << Number(v, y_precision) << "</text>\n";
   }
-  for (double r = std::max(1.0, x.lo); r <= x_hi + 1e-9; r += x.step) {
+  // Round 1 and then the multiples of the step (5, 10, ...), as people count.
+  std::vector<double> x_ticks = {1.0};
+  for (double r = x.lo + x.step; r <= x_hi + 1e-9; r += x.step) {
+    if (r > 1.0 + x.step / 2) x_ticks.push_back(r);
+  }
+  for (double r : x_ticks) {
     svg << "<line x1=\"" << Number(px(r), 1) << "\" x2=\"" << Number(px(r), 1) << "\" y1=\""
         << bottom << "\" y2=\"" << bottom + 5 << "\" stroke=\"#444\"/>\n"
         << "<text x=\"" << Number(px(r), 1) << "\" y=\"" << bottom + 19
