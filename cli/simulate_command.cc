@@ -56,8 +56,8 @@ class TerminalProgress : public sim::ProgressListener {
                    metric_.c_str(), metric);
       if (round == rounds) std::fputc('\n', stderr);
     } else if (round == rounds) {
-      std::fprintf(stderr, "  %-22s %d rounds  %s %.3f\n", label.c_str(), rounds,
-                   metric_.c_str(), metric);
+      std::fprintf(stderr, "  %-22s %d rounds  %s %.3f\n", label.c_str(), rounds, metric_.c_str(),
+                   metric);
     }
     std::fflush(stderr);
   }
@@ -98,8 +98,9 @@ int RunSimulate(const Args& raw_args) {
     config.rounds = static_cast<int>(rounds);
   }
 
-  const bool binary_hint = config.schema.value("label", nlohmann::json::object())
-                               .value("type", std::string("binary")) == "binary";
+  const bool binary_hint =
+      config.schema.value("label", nlohmann::json::object()).value("type", std::string("binary")) ==
+      "binary";
   TerminalProgress progress(sim::MetricTitle(binary_hint ? "roc_auc" : "accuracy"));
   sim::SimulationOptions options;
   options.secure_noise = flags.Bool("secure-noise");

@@ -22,8 +22,7 @@ nlohmann::json PlainScalar(const std::string& text) {
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   static const std::regex kInteger(R"([-+]?[0-9]+)");
-  static const std::regex kFloat(
-      R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (std::regex_match(text, kInteger)) {
     int64_t value = 0;
     const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
@@ -64,8 +63,7 @@ nlohmann::json YamlToJson(const std::string& yaml_text, const std::string& sourc
   try {
     return Convert(YAML::Load(yaml_text));
   } catch (const YAML::Exception& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1),
-                      "malformed YAML: " + e.msg);
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1), "malformed YAML: " + e.msg);
   }
 }
 

@@ -245,9 +245,15 @@ namespace {
 void AppendRow(const ParsedColumn& from, std::int64_t r, ParsedColumn* to) {
   const auto i = static_cast<std::size_t>(r);
   switch (from.type) {
-    case FeatureType::kNumeric: to->numbers.push_back(from.numbers[i]); break;
-    case FeatureType::kCategorical: to->categories.push_back(from.categories[i]); break;
-    case FeatureType::kBoolean: to->booleans.push_back(from.booleans[i]); break;
+    case FeatureType::kNumeric:
+      to->numbers.push_back(from.numbers[i]);
+      break;
+    case FeatureType::kCategorical:
+      to->categories.push_back(from.categories[i]);
+      break;
+    case FeatureType::kBoolean:
+      to->booleans.push_back(from.booleans[i]);
+      break;
     case FeatureType::kText: {
       const auto begin = static_cast<std::size_t>(from.text.row_start[i]);
       const auto end = static_cast<std::size_t>(from.text.row_start[i + 1]);

@@ -21,8 +21,7 @@ std::string Describe(double value) {
 
 void CheckSizes(const Eigen::VectorXd& mean_delta, const Eigen::VectorXd& params) {
   if (mean_delta.size() != params.size()) {
-    throw ConfigError("server optimizer", "mean update has " +
-                                              std::to_string(mean_delta.size()) +
+    throw ConfigError("server optimizer", "mean update has " + std::to_string(mean_delta.size()) +
                                               " parameters; the model has " +
                                               std::to_string(params.size()));
   }
@@ -78,9 +77,7 @@ class FedAvg : public ServerOptimizer {
 
   nlohmann::json State() const override { return {{"type", "fedavg"}, {"rounds", rounds_}}; }
 
-  void Restore(const nlohmann::json& state) override {
-    rounds_ = ReadCommonState(state, "fedavg");
-  }
+  void Restore(const nlohmann::json& state) override { rounds_ = ReadCommonState(state, "fedavg"); }
 
  private:
   double learning_rate_;
@@ -101,8 +98,7 @@ class AdaptiveOptimizer : public ServerOptimizer {
       m_ = Eigen::VectorXd::Zero(mean_delta.size());
       v_ = Eigen::VectorXd::Constant(mean_delta.size(), config_.tau * config_.tau);
     } else if (m_.size() != mean_delta.size()) {
-      throw ConfigError("server optimizer", "mean update has " +
-                                                std::to_string(mean_delta.size()) +
+      throw ConfigError("server optimizer", "mean update has " + std::to_string(mean_delta.size()) +
                                                 " parameters; the optimizer state has " +
                                                 std::to_string(m_.size()));
     }

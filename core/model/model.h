@@ -17,18 +17,18 @@ namespace fedcrm::model {
 
 // What to build. Mirrors FederatedRound.spec.model.
 struct ModelSpec {
-  std::string type = "logistic";   // "logistic" | "softmax" | "mlp"
-  int input_dim = 0;               // encoded feature count
-  int num_classes = 2;             // 2 for logistic; >= 2 for softmax and mlp
+  std::string type = "logistic";        // "logistic" | "softmax" | "mlp"
+  int input_dim = 0;                    // encoded feature count
+  int num_classes = 2;                  // 2 for logistic; >= 2 for softmax and mlp
   std::vector<int> hidden_layers = {};  // mlp only, e.g. {32, 16}
-  double l2 = 0.0;                 // L2 penalty (0.5 * l2 * ||w||^2, biases excluded)
+  double l2 = 0.0;                      // L2 penalty (0.5 * l2 * ||w||^2, biases excluded)
 };
 
 // One named tensor inside the flat parameter vector (row-major within it).
 struct TensorSlice {
-  std::string name;             // e.g. "layer0.weight"
-  std::vector<int64_t> shape;   // e.g. {16, 40}
-  Eigen::Index offset = 0;      // first element in the flat vector
+  std::string name;            // e.g. "layer0.weight"
+  std::vector<int64_t> shape;  // e.g. {16, 40}
+  Eigen::Index offset = 0;     // first element in the flat vector
   Eigen::Index size() const {
     Eigen::Index n = 1;
     for (int64_t d : shape) n *= static_cast<Eigen::Index>(d);

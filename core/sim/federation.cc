@@ -55,9 +55,12 @@ std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> SplitRows(int64_
   std::iota(order.begin(), order.end(), Eigen::Index{0});
   std::mt19937_64 rng(seed);
   std::shuffle(order.begin(), order.end(), rng);
-  const auto test_rows = static_cast<size_t>(std::llround(test_fraction * static_cast<double>(rows)));
-  std::vector<Eigen::Index> test(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(test_rows));
-  std::vector<Eigen::Index> train(order.begin() + static_cast<std::ptrdiff_t>(test_rows), order.end());
+  const auto test_rows =
+      static_cast<size_t>(std::llround(test_fraction * static_cast<double>(rows)));
+  std::vector<Eigen::Index> test(order.begin(),
+                                 order.begin() + static_cast<std::ptrdiff_t>(test_rows));
+  std::vector<Eigen::Index> train(order.begin() + static_cast<std::ptrdiff_t>(test_rows),
+                                  order.end());
   std::sort(train.begin(), train.end());
   std::sort(test.begin(), test.end());
   return {std::move(train), std::move(test)};
@@ -96,9 +99,12 @@ struct Federation {
 };
 
 Federation Prepare(const SimulationConfig& config) {
-  Federation fed{&config,
-                 data::FeatureSchema::FromJson(config.schema, config.source + ": spec.round.schema"),
-                 {}, {}, {}, config.model, true, "", nullptr};
+  Federation fed{
+      &config, data::FeatureSchema::FromJson(config.schema, config.source + ": spec.round.schema"),
+      {},      {},
+      {},      config.model,
+      true,    "",
+      nullptr};
   fed.binary = fed.schema.label().type == data::LabelType::kBinary;
   fed.primary_metric = fed.binary ? "roc_auc" : "accuracy";
 
@@ -202,8 +208,8 @@ StrategyResult TrainFederated(const Federation& fed, std::optional<double> sigma
   auto server = fl::MakeServerOptimizer(config.server_optimizer);
   train::LocalTrainingConfig training = config.training;
   if (sigma) {
-    training.dp = train::DpSgdConfig{config.privacy.sampling_rate, *sigma,
-                                     config.privacy.clip_norm};
+    training.dp =
+        train::DpSgdConfig{config.privacy.sampling_rate, *sigma, config.privacy.clip_norm};
   }
   std::vector<privacy::BudgetLedger> ledgers;
   std::vector<train::SecureRandom> rngs;
@@ -225,8 +231,8 @@ StrategyResult TrainFederated(const Federation& fed, std::optional<double> sigma
         ledgers[i].Reserve(round_id, charge);
       }
       auto local = train::TrainLocal(*global, fed.silos[i].train, training, rngs[i]);
-      updates.push_back({std::move(local.delta),
-                         fl::ClientWeight(config.weighting, fed.silos[i].train.rows())});
+      updates.push_back(
+          {std::move(local.delta), fl::ClientWeight(config.weighting, fed.silos[i].train.rows())});
     }
     if (!updates.empty()) {
       Eigen::VectorXd params = global->Parameters();
@@ -292,8 +298,9 @@ SimulationResult RunSimulation(const SimulationConfig& config, const SimulationO
   result.local_steps = config.training.steps;
   result.noise_multiplier = NoiseMultiplier(config, &result.noise_calibrated);
   for (const auto& silo : fed.silos) {
-    SiloSummary summary{silo.config->name, silo.config->region, silo.config->jurisdiction,
-                        silo.train.rows(), silo.test.rows(), 0.0, silo.config->epsilon_budget};
+    SiloSummary summary{silo.config->name,          silo.config->region, silo.config->jurisdiction,
+                        silo.train.rows(),          silo.test.rows(),    0.0,
+                        silo.config->epsilon_budget};
     if (fed.binary && silo.train.rows() > 0) {
       summary.positive_rate = silo.train.y.cast<double>().mean();
     }
@@ -303,9 +310,9 @@ SimulationResult RunSimulation(const SimulationConfig& config, const SimulationO
   result.strategies.push_back(TrainAlone(fed, fed.pooled_train, StrategyKind::kCentralized,
                                          "Centralized (pooled)", config.seed, options));
   for (size_t i = 0; i < fed.silos.size(); ++i) {
-    auto alone = TrainAlone(fed, fed.silos[i].train, StrategyKind::kLocalOnly,
-                            fed.silos[i].config->name + " alone", config.seed + 101 * (i + 1),
-                            options);
+    auto alone =
+        TrainAlone(fed, fed.silos[i].train, StrategyKind::kLocalOnly,
+                   fed.silos[i].config->name + " alone", config.seed + 101 * (i + 1), options);
     alone.silo = fed.silos[i].config->name;
     result.strategies.push_back(std::move(alone));
   }
@@ -313,8 +320,7 @@ SimulationResult RunSimulation(const SimulationConfig& config, const SimulationO
   result.strategies.push_back(
       TrainFederated(fed, result.noise_multiplier, "Federated + DP", options));
 
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

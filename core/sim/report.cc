@@ -35,10 +35,14 @@ std::string Pad(const std::string& text, size_t width, bool right = false) {
 
 const char* KindName(StrategyKind kind) {
   switch (kind) {
-    case StrategyKind::kCentralized: return "centralized";
-    case StrategyKind::kLocalOnly: return "local_only";
-    case StrategyKind::kFederated: return "federated";
-    case StrategyKind::kFederatedPrivate: return "federated_dp";
+    case StrategyKind::kCentralized:
+      return "centralized";
+    case StrategyKind::kLocalOnly:
+      return "local_only";
+    case StrategyKind::kFederated:
+      return "federated";
+    case StrategyKind::kFederatedPrivate:
+      return "federated_dp";
   }
   return "unknown";
 }
@@ -82,8 +86,8 @@ std::string Summary(const SimulationResult& r) {
   std::ostringstream out;
   if (federated && !best_silo.empty()) {
     const double gain = Metric(*federated, m) - best_alone;
-    out << "Federated learning gained " << (gain >= 0 ? "+" : "") << Fixed(gain, 3) << " " << MetricTitle(m) << " over the best region alone (" << best_silo
-        << ")";
+    out << "Federated learning gained " << (gain >= 0 ? "+" : "") << Fixed(gain, 3) << " "
+        << MetricTitle(m) << " over the best region alone (" << best_silo << ")";
     if (centralized) {
       out << " and is " << Fixed(std::abs(Metric(*centralized, m) - Metric(*federated, m)), 3)
           << " from pooling all the data";
@@ -115,14 +119,15 @@ model::ModelCard CardFor(const SimulationResult& r, const StrategyResult& s) {
   card.feature_statistics = r.feature_statistics;
   card.metrics = s.metrics;
   if (s.kind == StrategyKind::kFederatedPrivate) {
-    card.privacy = {{"mechanism", "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)"},
-                    {"accountant", "RDP of the sampled Gaussian, improved conversion"},
-                    {"noiseMultiplier", r.noise_multiplier},
-                    {"samplingRate", r.sampling_rate},
-                    {"clipNorm", r.clip_norm},
-                    {"steps", r.local_steps * r.rounds},
-                    {"delta", r.delta},
-                    {"epsilonBySilo", s.epsilon_by_silo}};
+    card.privacy = {
+        {"mechanism", "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)"},
+        {"accountant", "RDP of the sampled Gaussian, improved conversion"},
+        {"noiseMultiplier", r.noise_multiplier},
+        {"samplingRate", r.sampling_rate},
+        {"clipNorm", r.clip_norm},
+        {"steps", r.local_steps * r.rounds},
+        {"delta", r.delta},
+        {"epsilonBySilo", s.epsilon_by_silo}};
   } else {
     card.privacy = {{"mechanism", "none"}};
   }
@@ -259,11 +264,13 @@ void WriteReport(const SimulationResult& r, const std::filesystem::path& dir) {
   write("report.json", report.dump(2) + "\n");
 
   LineChart chart;
-  chart.title = r.task + ": " + MetricTitle(r.primary_metric) + " per round on every region's test rows";
+  chart.title =
+      r.task + ": " + MetricTitle(r.primary_metric) + " per round on every region's test rows";
   chart.y_label = MetricTitle(r.primary_metric);
   for (const auto& s : r.strategies) {
-    chart.series.push_back({s.label, s.curve, s.kind == StrategyKind::kCentralized ||
-                                                   s.kind == StrategyKind::kLocalOnly});
+    chart.series.push_back(
+        {s.label, s.curve,
+         s.kind == StrategyKind::kCentralized || s.kind == StrategyKind::kLocalOnly});
   }
   write(r.primary_metric + ".svg", RenderSvg(chart));
 }

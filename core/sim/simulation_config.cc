@@ -136,8 +136,8 @@ train::LocalTrainingConfig ParseTraining(const Node& node) {
 
 PrivacyConfig ParsePrivacy(const Node& node) {
   PrivacyConfig config;
-  if (node.Has("noiseMultiplier") && !(node.Raw("noiseMultiplier").is_string() &&
-                                       node.String("noiseMultiplier") == "auto")) {
+  if (node.Has("noiseMultiplier") &&
+      !(node.Raw("noiseMultiplier").is_string() && node.String("noiseMultiplier") == "auto")) {
     config.noise_multiplier = node.Number("noiseMultiplier", {}, 0.0, 1e4, /*min_open=*/true);
   }
   config.clip_norm = node.Number("clipNorm", 1.0, 0.0, 1e6, /*min_open=*/true);
@@ -208,8 +208,8 @@ SimulationConfig ParseSimulationConfig(const nlohmann::json& document, const std
   config.schema = round.Raw("schema");
   if (!config.schema.is_object()) round.FailAt("schema", "expected a mapping");
   config.model = round.Has("model") ? ParseModel(round.Child("model")) : model::ModelSpec{};
-  config.training = round.Has("training") ? ParseTraining(round.Child("training"))
-                                          : train::LocalTrainingConfig{};
+  config.training =
+      round.Has("training") ? ParseTraining(round.Child("training")) : train::LocalTrainingConfig{};
   config.privacy = round.Has("privacy") ? ParsePrivacy(round.Child("privacy")) : PrivacyConfig{};
   if (round.Has("aggregation")) ParseAggregation(round.Child("aggregation"), &config);
 

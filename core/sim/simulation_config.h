@@ -6,11 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/fl/aggregation.h"
 #include "core/fl/server_optimizer.h"
@@ -21,8 +20,8 @@ namespace fedcrm::sim {
 
 // Where a silo's rows come from: a CSV file, or the synthetic generator.
 struct SiloData {
-  std::string path;            // CSV file; empty when generated
-  int64_t generate_rows = 0;   // > 0: generate this many rows (0 = the generator's default)
+  std::string path;           // CSV file; empty when generated
+  int64_t generate_rows = 0;  // > 0: generate this many rows (0 = the generator's default)
   uint64_t generate_seed = 0;
   bool generated() const { return path.empty(); }
 };

@@ -16,8 +16,8 @@ enum class StrategyKind { kCentralized, kLocalOnly, kFederated, kFederatedPrivat
 
 struct StrategyResult {
   StrategyKind kind = StrategyKind::kCentralized;
-  std::string label;   // "Centralized (pooled, not allowed)", "eu only", ...
-  std::string silo;    // the silo, for kLocalOnly
+  std::string label;  // "Centralized (pooled, not allowed)", "eu only", ...
+  std::string silo;   // the silo, for kLocalOnly
   // Primary metric on the union of the regions' test sets after each round.
   std::vector<double> curve;
   // Final metrics on the union test set, and on each region's own test set.

@@ -18,11 +18,20 @@ std::string Escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -107,8 +116,8 @@ std::string RenderSvg(const LineChart& chart, int width, int height) {
         << "<text x=\"" << Number(px(r), 1) << "\" y=\"" << bottom + 19
         << "\" text-anchor=\"middle\" fill=\"#444\">" << Number(r, 0) << "</text>\n";
   }
-  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left
-      << "\" height=\"" << bottom - top << "\" fill=\"none\" stroke=\"#444\"/>\n"
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
+      << bottom - top << "\" fill=\"none\" stroke=\"#444\"/>\n"
       << "<text x=\"" << (left + right) / 2 << "\" y=\"" << height - 14
       << "\" text-anchor=\"middle\">" << Escape(chart.x_label) << "</text>\n"
       << "<text transform=\"translate(18," << (top + bottom) / 2
@@ -134,8 +143,8 @@ std::string RenderSvg(const LineChart& chart, int width, int height) {
           << "\" r=\"3\" fill=\"" << colour << "\"/>\n";
     }
     const double ly = top + 10 + 20.0 * static_cast<double>(i);
-    svg << "<line x1=\"" << right + 14 << "\" x2=\"" << right + 40 << "\" y1=\"" << ly
-        << "\" y2=\"" << ly << "\" stroke=\"" << colour << "\" stroke-width=\"2\""
+    svg << "<line x1=\"" << right + 14 << "\" x2=\"" << right + 40 << "\" y1=\"" << ly << "\" y2=\""
+        << ly << "\" stroke=\"" << colour << "\" stroke-width=\"2\""
         << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n"
         << "<text x=\"" << right + 46 << "\" y=\"" << ly + 4 << "\">" << Escape(s.label)
         << "</text>\n";

@@ -24,8 +24,8 @@ std::string Describe(double value) {
 }
 
 Eigen::Index ChunkRows(Eigen::Index num_parameters) {
-  return std::clamp<Eigen::Index>(kMaxChunkDoubles / std::max<Eigen::Index>(num_parameters, 1),
-                                  1, kMaxChunkRows);
+  return std::clamp<Eigen::Index>(kMaxChunkDoubles / std::max<Eigen::Index>(num_parameters, 1), 1,
+                                  kMaxChunkRows);
 }
 
 }  // namespace
@@ -33,16 +33,14 @@ Eigen::Index ChunkRows(Eigen::Index num_parameters) {
 void ValidateDpSgdConfig(const DpSgdConfig& dp) {
   // Written as !(ok) so that NaN is rejected too.
   if (!(dp.sampling_rate > 0.0 && dp.sampling_rate <= 1.0)) {
-    throw ConfigError("dp.sampling_rate",
-                      "must be in (0, 1], got " + Describe(dp.sampling_rate));
+    throw ConfigError("dp.sampling_rate", "must be in (0, 1], got " + Describe(dp.sampling_rate));
   }
   if (!(dp.noise_multiplier > 0.0 && std::isfinite(dp.noise_multiplier))) {
     throw ConfigError("dp.noise_multiplier",
                       "must be a finite number > 0, got " + Describe(dp.noise_multiplier));
   }
   if (!(dp.clip_norm > 0.0 && std::isfinite(dp.clip_norm))) {
-    throw ConfigError("dp.clip_norm",
-                      "must be a finite number > 0, got " + Describe(dp.clip_norm));
+    throw ConfigError("dp.clip_norm", "must be a finite number > 0, got " + Describe(dp.clip_norm));
   }
 }
 

@@ -84,8 +84,7 @@ class GradientSource {
 
 void ValidateLocalTrainingConfig(const LocalTrainingConfig& config) {
   if (config.steps < 1) {
-    throw ConfigError("local_training.steps",
-                      "must be >= 1, got " + std::to_string(config.steps));
+    throw ConfigError("local_training.steps", "must be >= 1, got " + std::to_string(config.steps));
   }
   if (!(config.learning_rate > 0.0 && std::isfinite(config.learning_rate))) {
     throw ConfigError("local_training.learning_rate",

@@ -15,19 +15,19 @@
 namespace fedcrm::train {
 
 struct LocalTrainingConfig {
-  int64_t steps = 10;         // optimizer steps this round
+  int64_t steps = 10;  // optimizer steps this round
   double learning_rate = 0.1;
-  int64_t batch_size = 64;    // non-private minibatch size; 0 = full batch (deterministic)
-  double momentum = 0.0;      // heavy-ball momentum in [0, 1), reset each round
-  double proximal_mu = 0.0;   // FedProx: adds mu/2 ||w - w_global||^2
+  int64_t batch_size = 64;   // non-private minibatch size; 0 = full batch (deterministic)
+  double momentum = 0.0;     // heavy-ball momentum in [0, 1), reset each round
+  double proximal_mu = 0.0;  // FedProx: adds mu/2 ||w - w_global||^2
   std::optional<DpSgdConfig> dp = std::nullopt;  // set -> DP-SGD (batch_size then unused)
 };
 
 struct LocalTrainingResult {
-  Eigen::VectorXd delta;          // local parameters - global parameters
-  int64_t steps = 0;              // optimizer steps taken
-  int64_t examples_used = 0;      // sum of batch sizes over the steps
-  double mean_batch_size = 0.0;   // examples_used / steps
+  Eigen::VectorXd delta;         // local parameters - global parameters
+  int64_t steps = 0;             // optimizer steps taken
+  int64_t examples_used = 0;     // sum of batch sizes over the steps
+  double mean_batch_size = 0.0;  // examples_used / steps
 };
 
 // Throws fedcrm::ConfigError naming the offending field.

@@ -7,8 +7,8 @@
 
 namespace fedcrm::train {
 
-void GatherRows(const data::Dataset& data, const std::vector<Eigen::Index>& indices,
-                size_t begin, size_t end, Eigen::MatrixXd* x, Eigen::VectorXi* y) {
+void GatherRows(const data::Dataset& data, const std::vector<Eigen::Index>& indices, size_t begin,
+                size_t end, Eigen::MatrixXd* x, Eigen::VectorXi* y) {
   assert(begin <= end && end <= indices.size());
   const auto count = static_cast<Eigen::Index>(end - begin);
   x->resize(count, data.x.cols());

@@ -11,8 +11,8 @@
 namespace fedcrm::train {
 
 // Copies rows indices[begin, end) of `data` into *x and *y (resized).
-void GatherRows(const data::Dataset& data, const std::vector<Eigen::Index>& indices,
-                size_t begin, size_t end, Eigen::MatrixXd* x, Eigen::VectorXi* y);
+void GatherRows(const data::Dataset& data, const std::vector<Eigen::Index>& indices, size_t begin,
+                size_t end, Eigen::MatrixXd* x, Eigen::VectorXi* y);
 
 // Minibatches drawn without replacement within a shuffled epoch: a fresh
 // permutation of [0, n) is dealt out batch by batch, and reshuffled when fewer

@@ -23,17 +23,15 @@ EVP_CIPHER_CTX* AsCtx(void* p) { return static_cast<EVP_CIPHER_CTX*>(p); }
 
 }  // namespace
 
-void SecureRandom::CipherDeleter::operator()(void* ctx) const {
-  EVP_CIPHER_CTX_free(AsCtx(ctx));
-}
+void SecureRandom::CipherDeleter::operator()(void* ctx) const { EVP_CIPHER_CTX_free(AsCtx(ctx)); }
 
 SecureRandom::SecureRandom(const Key& key) : cipher_(EVP_CIPHER_CTX_new()) {
   if (!cipher_) FailOpenSsl("EVP_CIPHER_CTX_new");
   // A zero IV is safe because every generator gets its own key; the counter
   // then runs from 0 and never repeats within 2^128 blocks.
   const std::array<uint8_t, 16> iv{};
-  if (EVP_EncryptInit_ex(AsCtx(cipher_.get()), EVP_aes_256_ctr(), nullptr, key.data(),
-                         iv.data()) != 1) {
+  if (EVP_EncryptInit_ex(AsCtx(cipher_.get()), EVP_aes_256_ctr(), nullptr, key.data(), iv.data()) !=
+      1) {
     FailOpenSsl("EVP_EncryptInit_ex");
   }
 }
@@ -86,9 +84,7 @@ uint64_t SecureRandom::NextU64() {
   return value;
 }
 
-double SecureRandom::Uniform() {
-  return static_cast<double>(NextU64() >> 11) * 0x1.0p-53;
-}
+double SecureRandom::Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
 
 uint64_t SecureRandom::UniformIndex(uint64_t n) {
   assert(n > 0);

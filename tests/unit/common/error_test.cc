@@ -6,8 +6,7 @@ namespace fedcrm {
 namespace {
 
 TEST(DataErrorTest, MessageNamesFileLineColumnValueAndExpectation) {
-  DataError error({"data/eu.csv", 17, 4, "plan"}, "platinum",
-                  "expected one of basic, pro");
+  DataError error({"data/eu.csv", 17, 4, "plan"}, "platinum", "expected one of basic, pro");
   EXPECT_STREQ(error.what(),
                "data/eu.csv:17:4 (column 'plan'): value 'platinum': expected one of basic, pro");
   EXPECT_EQ(error.position().line, 17);

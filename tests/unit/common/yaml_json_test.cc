@@ -18,7 +18,8 @@ on: true
 vocabulary: [yes, no, on, off]
 quoted: "42"
 empty:
-)", "t.yaml");
+)",
+                               "t.yaml");
   EXPECT_EQ(json["rounds"], 30);
   EXPECT_TRUE(json["rounds"].is_number_integer());
   EXPECT_DOUBLE_EQ(json["rate"].get<double>(), 0.25);

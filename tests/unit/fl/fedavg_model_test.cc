@@ -21,7 +21,8 @@ std::vector<data::Dataset> Silos(int cols) {
 }
 
 TEST(FedAvgModelTest, LogisticMatchesCentralizedGradientDescent) {
-  const auto model = model::MakeModel({.type = "logistic", .input_dim = 6, .hidden_layers = {}, .l2 = 0.05}, 1);
+  const auto model =
+      model::MakeModel({.type = "logistic", .input_dim = 6, .hidden_layers = {}, .l2 = 0.05}, 1);
   double moved = 0.0;
   EXPECT_LT(testing::MaxFedAvgVsCentralizedGap(*model, Silos(6), 0.7, 5, &moved), 1e-9);
   EXPECT_GT(moved, 0.05);
@@ -60,8 +61,8 @@ TEST(DpSgdModelTest, NoiselessUnclippedDpStepEqualsFullBatchStep) {
     train::LocalTrainingConfig config{.steps = 3, .learning_rate = 0.4, .batch_size = 0};
     train::SecureRandom rng = train::SecureRandom::ForTesting(5);
     const Eigen::VectorXd plain = train::TrainLocal(*model, data, config, rng).delta;
-    config.dp = train::DpSgdConfig{
-        .sampling_rate = 1.0, .noise_multiplier = 1e-15, .clip_norm = 1e6};
+    config.dp =
+        train::DpSgdConfig{.sampling_rate = 1.0, .noise_multiplier = 1e-15, .clip_norm = 1e6};
     const Eigen::VectorXd dp = train::TrainLocal(*model, data, config, rng).delta;
     EXPECT_GT(plain.norm(), 1e-3);
     EXPECT_LT((dp - plain).cwiseAbs().maxCoeff(), 1e-9);

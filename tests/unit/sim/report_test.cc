@@ -1,13 +1,13 @@
 #include "core/sim/report.h"
 
-#include "core/model/model_file.h"
-#include "core/model/model_store.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/model/model_file.h"
+#include "core/model/model_store.h"
 
 namespace fedcrm::sim {
 namespace {

@@ -21,7 +21,8 @@ spec:
   round:
     task: churn
     schema: {label: {name: y, type: binary, positive: "1", negative: "0"}, features: []}
-)" + round_extra + R"(
+)" + round_extra +
+         R"(
   silos:
     - name: eu
       data: {generate: {rows: 100, seed: 1}}
@@ -39,8 +40,8 @@ std::string ErrorOf(const std::string& yaml) {
 }
 
 TEST(SimulationConfigTest, ExamplesParse) {
-  for (const char* path : {"examples/churn.yaml", "examples/lead-scoring.yaml",
-                           "examples/service.yaml"}) {
+  for (const char* path :
+       {"examples/churn.yaml", "examples/lead-scoring.yaml", "examples/service.yaml"}) {
     SCOPED_TRACE(path);
     const SimulationConfig config = LoadSimulationConfig(path);
     EXPECT_EQ(config.silos.size(), 3u);
@@ -54,7 +55,8 @@ TEST(SimulationConfigTest, ExamplesParse) {
 }
 
 TEST(SimulationConfigTest, DefaultsAndOverrides) {
-  const SimulationConfig config = Parse(Document(R"(    training: {localSteps: 7, learningRate: 0.3, batchSize: 0}
+  const SimulationConfig config =
+      Parse(Document(R"(    training: {localSteps: 7, learningRate: 0.3, batchSize: 0}
     privacy: {noiseMultiplier: 1.5, clipNorm: 2, samplingRate: 0.05}
     aggregation: {weighting: uniform, serverOptimizer: {type: fedadam, learningRate: 0.01}})"));
   EXPECT_EQ(config.rounds, 3);
@@ -81,13 +83,15 @@ TEST(SimulationConfigTest, ErrorsNameTheField) {
   EXPECT_NE(ErrorOf(Document("    training: {localSteps: 2.5}"))
                 .find("spec.round.training.localSteps: expected an integer"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Document("", "    - name: eu\n      data: {path: a.csv}\n"
-                                  "      privacyBudget: {epsilon: 1}\n"))
+  EXPECT_NE(ErrorOf(Document("",
+                             "    - name: eu\n      data: {path: a.csv}\n"
+                             "      privacyBudget: {epsilon: 1}\n"))
                 .find("spec.silos[1].name: duplicate silo name 'eu'"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Document("", "    - name: us\n      data: {}\n      privacyBudget: {epsilon: 1}\n"))
-                .find("spec.silos[1].data: expected 'path'"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Document("", "    - name: us\n      data: {}\n      privacyBudget: {epsilon: 1}\n"))
+          .find("spec.silos[1].data: expected 'path'"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("kind: FederatedRound\nspec: {}\n").find("kind: expected Simulation"),
             std::string::npos);
   EXPECT_NE(ErrorOf("spec: {rounds: 2}\n").find("spec.round: is required"), std::string::npos);

@@ -27,8 +27,7 @@ TEST(SvgChartTest, DrawsOneLineAndLegendEntryPerSeriesAndEscapesText) {
   LineChart chart;
   chart.title = "AUC <per> round & more";
   chart.y_label = "ROC AUC";
-  chart.series = {{"Federated", {0.6, 0.7, 0.8}, false},
-                  {"eu alone", {0.6, NAN, 0.65}, true}};
+  chart.series = {{"Federated", {0.6, 0.7, 0.8}, false}, {"eu alone", {0.6, NAN, 0.65}, true}};
   const std::string svg = RenderSvg(chart);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
@@ -36,7 +35,7 @@ TEST(SvgChartTest, DrawsOneLineAndLegendEntryPerSeriesAndEscapesText) {
   EXPECT_NE(svg.find("AUC &lt;per&gt; round &amp; more"), std::string::npos);
   EXPECT_NE(svg.find(">Federated</text>"), std::string::npos);
   EXPECT_NE(svg.find("stroke-dasharray"), std::string::npos);  // the baseline is dashed
-  EXPECT_EQ(svg.find("nan"), std::string::npos);                // NaN points are skipped
+  EXPECT_EQ(svg.find("nan"), std::string::npos);               // NaN points are skipped
 }
 
 }  // namespace

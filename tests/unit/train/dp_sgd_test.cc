@@ -181,10 +181,10 @@ TEST(ValidateDpSgdConfigTest, RejectsEachInvalidFieldByName) {
     const char* field;
   };
   const std::vector<Case> cases = {
-      {{0.0, 1.0, 1.0}, "dp.sampling_rate"},   {{1.5, 1.0, 1.0}, "dp.sampling_rate"},
-      {{nan, 1.0, 1.0}, "dp.sampling_rate"},   {{0.1, 0.0, 1.0}, "dp.noise_multiplier"},
+      {{0.0, 1.0, 1.0}, "dp.sampling_rate"},     {{1.5, 1.0, 1.0}, "dp.sampling_rate"},
+      {{nan, 1.0, 1.0}, "dp.sampling_rate"},     {{0.1, 0.0, 1.0}, "dp.noise_multiplier"},
       {{0.1, -1.0, 1.0}, "dp.noise_multiplier"}, {{0.1, nan, 1.0}, "dp.noise_multiplier"},
-      {{0.1, 1.0, 0.0}, "dp.clip_norm"},       {{0.1, 1.0, -2.0}, "dp.clip_norm"},
+      {{0.1, 1.0, 0.0}, "dp.clip_norm"},         {{0.1, 1.0, -2.0}, "dp.clip_norm"},
   };
   for (const Case& c : cases) {
     try {
