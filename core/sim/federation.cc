@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
-#include <random>
 #include <sstream>
 
 #include "core/common/error.h"
 #include "core/data/encoder.h"
 #include "core/data/feature_schema.h"
 #include "core/data/feature_statistics.h"
+#include "core/data/row_split.h"
 #include "core/data/synthetic/generator.h"
 #include "core/data/table.h"
 #include "core/fl/aggregation.h"
@@ -47,25 +46,6 @@ data::ParsedTable LoadTable(const SiloConfig& silo, const std::string& task,
   return data::ReadTable(csv, "generated:" + task + "/" + silo.region, schema);
 }
 
-// A deterministic shuffle of the row indices, split into (train, test).
-std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> SplitRows(int64_t rows,
-                                                                          double test_fraction,
-                                                                          uint64_t seed) {
-  std::vector<Eigen::Index> order(static_cast<size_t>(rows));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const auto test_rows =
-      static_cast<size_t>(std::llround(test_fraction * static_cast<double>(rows)));
-  std::vector<Eigen::Index> test(order.begin(),
-                                 order.begin() + static_cast<std::ptrdiff_t>(test_rows));
-  std::vector<Eigen::Index> train(order.begin() + static_cast<std::ptrdiff_t>(test_rows),
-                                  order.end());
-  std::sort(train.begin(), train.end());
-  std::sort(test.begin(), test.end());
-  return {std::move(train), std::move(test)};
-}
-
 data::Dataset Concatenate(const std::vector<const data::Dataset*>& parts) {
   data::Dataset out;
   Eigen::Index rows = 0;
@@ -96,6 +76,7 @@ struct Federation {
   bool binary = true;
   std::string primary_metric;
   nlohmann::json feature_statistics;
+  std::vector<data::ParsedTable> test_tables;  // for models standardized elsewhere
 };
 
 Federation Prepare(const SimulationConfig& config) {
@@ -104,7 +85,7 @@ Federation Prepare(const SimulationConfig& config) {
       {},      {},
       {},      config.model,
       true,    "",
-      nullptr};
+      nullptr, {}};
   fed.binary = fed.schema.label().type == data::LabelType::kBinary;
   fed.primary_metric = fed.binary ? "roc_auc" : "accuracy";
 
@@ -120,9 +101,10 @@ Federation Prepare(const SimulationConfig& config) {
                         "silo '" + silo.name + "' has " + std::to_string(table.rows()) +
                             " rows; at least 2 are needed to hold out a test set");
     }
-    auto [train_rows, test_rows] = SplitRows(table.rows(), config.test_fraction, config.seed + i);
-    train_tables.push_back(table.Subset(train_rows));
-    test_tables.push_back(table.Subset(test_rows));
+    const data::RowSplit split =
+        data::SplitRows(table.rows(), config.test_fraction, config.seed + i);
+    train_tables.push_back(table.Subset(split.train));
+    test_tables.push_back(table.Subset(split.test));
     const data::FeatureStatistics silo_stats = train_tables.back().Statistics();
     if (federation_stats) {
       federation_stats->Merge(silo_stats);
@@ -131,6 +113,7 @@ Federation Prepare(const SimulationConfig& config) {
     }
   }
   fed.feature_statistics = federation_stats->ToJson();
+  fed.test_tables = test_tables;
   for (size_t i = 0; i < config.silos.size(); ++i) {
     fed.silos.push_back({&config.silos[i],
                          data::Encode(train_tables[i], fed.schema, *federation_stats),
@@ -160,6 +143,39 @@ void FinalEvaluation(const Federation& fed, const model::Model& m, StrategyResul
     result->metrics_by_region[silo.config->name] = model::Evaluate(m, silo.test).ToMap();
   }
 }
+
+// Evaluates models whose inputs were standardized with other statistics
+// (computed under secure aggregation by the workers).
+class FederationEvaluator : public Evaluator {
+ public:
+  explicit FederationEvaluator(const Federation& fed) : fed_(fed) {}
+
+  double Primary(const model::Model& m, const data::FeatureStatistics& statistics) const override {
+    return model::Evaluate(m, UnionTest(statistics)).ToMap().at(fed_.primary_metric);
+  }
+
+  void Final(const model::Model& m, const data::FeatureStatistics& statistics,
+             StrategyResult* result) const override {
+    result->metrics = model::Evaluate(m, UnionTest(statistics)).ToMap();
+    for (size_t i = 0; i < fed_.silos.size(); ++i) {
+      result->metrics_by_region[fed_.silos[i].config->name] =
+          model::Evaluate(m, data::Encode(fed_.test_tables[i], fed_.schema, statistics)).ToMap();
+    }
+  }
+
+ private:
+  data::Dataset UnionTest(const data::FeatureStatistics& statistics) const {
+    std::vector<data::Dataset> parts;
+    for (const auto& table : fed_.test_tables) {
+      parts.push_back(data::Encode(table, fed_.schema, statistics));
+    }
+    std::vector<const data::Dataset*> pointers;
+    for (const auto& part : parts) pointers.push_back(&part);
+    return Concatenate(pointers);
+  }
+
+  const Federation& fed_;
+};
 
 // Centralized and local-only training: plain SGD on one dataset, the same
 // number of steps as the federation takes in total, evaluated after every
@@ -212,12 +228,8 @@ StrategyResult TrainFederated(const Federation& fed, std::optional<double> sigma
         train::DpSgdConfig{config.privacy.sampling_rate, *sigma, config.privacy.clip_norm};
   }
   std::vector<privacy::BudgetLedger> ledgers;
-  std::vector<train::SecureRandom> rngs;
-  for (size_t i = 0; i < fed.silos.size(); ++i) {
-    const SiloConfig& silo = *fed.silos[i].config;
-    ledgers.emplace_back(silo.epsilon_budget, silo.delta_budget);
-    rngs.push_back(options.secure_noise ? train::SecureRandom::FromOsEntropy()
-                                        : train::SecureRandom::ForTesting(config.seed * 7919 + i));
+  for (const auto& silo : fed.silos) {
+    ledgers.emplace_back(silo.config->epsilon_budget, silo.config->delta_budget);
   }
 
   if (options.progress) options.progress->StrategyStarted(label, config.rounds);
@@ -230,7 +242,11 @@ StrategyResult TrainFederated(const Federation& fed, std::optional<double> sigma
         if (!ledgers[i].CanAfford(charge)) continue;  // budget exhausted: excluded
         ledgers[i].Reserve(round_id, charge);
       }
-      auto local = train::TrainLocal(*global, fed.silos[i].train, training, rngs[i]);
+      // A fresh generator per silo and round, as a worker process has.
+      train::SecureRandom rng =
+          options.secure_noise ? train::SecureRandom::FromOsEntropy()
+                               : train::SecureRandom::ForTesting(NoiseSeed(config.seed, i, round));
+      auto local = train::TrainLocal(*global, fed.silos[i].train, training, rng);
       updates.push_back(
           {std::move(local.delta), fl::ClientWeight(config.weighting, fed.silos[i].train.rows())});
     }
@@ -277,6 +293,15 @@ double NoiseMultiplier(const SimulationConfig& config, bool* calibrated) {
 
 }  // namespace
 
+uint64_t NoiseSeed(uint64_t seed, size_t silo, int round) {
+  // SplitMix64 finalizer over the three inputs: distinct streams, no overlap.
+  uint64_t z = seed * 0x9E3779B97F4A7C15ULL + silo * 0xBF58476D1CE4E5B9ULL +
+               static_cast<uint64_t>(round) * 0x94D049BB133111EBULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 SimulationResult RunSimulation(const SimulationConfig& config, const SimulationOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const Federation fed = Prepare(config);
@@ -317,8 +342,14 @@ SimulationResult RunSimulation(const SimulationConfig& config, const SimulationO
     result.strategies.push_back(std::move(alone));
   }
   result.strategies.push_back(TrainFederated(fed, std::nullopt, "Federated", options));
-  result.strategies.push_back(
-      TrainFederated(fed, result.noise_multiplier, "Federated + DP", options));
+  if (options.private_federation) {
+    const FederationEvaluator evaluator(fed);
+    result.strategies.push_back(
+        options.private_federation(config, result.noise_multiplier, evaluator));
+  } else {
+    result.strategies.push_back(
+        TrainFederated(fed, result.noise_multiplier, "Federated + DP", options));
+  }
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
