@@ -8,7 +8,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 WERROR    := $(if $(CI),ON,OFF)
 FEDCRM    := $(BUILD_DIR)/bin/fedcrm
 
-.PHONY: all deps configure build test demo bench lint format clean
+.PHONY: all deps configure build test demo bench fuzz lint format clean
 
 all: build
 
@@ -36,6 +36,9 @@ demo: build
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
+
+fuzz: configure
+	scripts/fuzz.sh --seconds $${FUZZ_SECONDS:-300} $(BUILD_DIR)
 
 lint: configure
 	scripts/lint.sh $(BUILD_DIR)

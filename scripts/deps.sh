@@ -14,8 +14,10 @@ packages=(
   # libraries (see ARCHITECTURE.md, "Chosen dependencies")
   libeigen3-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libcpprest-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # lint
-  clang-format clang-tidy
+  # lint, and libFuzzer (clang's runtime) for the fuzz targets
+  clang clang-format clang-tidy libclang-rt-14-dev
+  # promtool checks the Prometheus exposition in the tests
+  prometheus
   # benchmarks compare against Python peers in a venv
   python3 python3-venv
 )
