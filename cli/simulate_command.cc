@@ -2,11 +2,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/support/network_federation.h"
 #include "core/common/error.h"
 #include "core/sim/federation.h"
 #include "core/sim/report.h"
@@ -28,6 +31,17 @@ spec.silos lists RegionSilo specs (see examples/churn.yaml).
 Flags:
   -f, --file FILE    the simulation file (required)
   --report DIR       also write DIR/report.json and an SVG chart per metric
+  --transport T      https (default): the private federation runs as a
+                     fedcrm-aggregator and one fedcrm-worker process per silo,
+                     over mutual TLS with secure aggregation; inproc: all in
+                     this process, without secure aggregation (fast)
+  --drop R@PHASE     (https) kill region R's worker before it sends PHASE
+                     (keys|shares|masked|unmask, optionally STAGE/PHASE and
+                     @ROUND, default round 1), to show dropout recovery;
+                     repeatable
+  --work-dir DIR     (https) certificates, data, logs and the aggregator's
+                     store (default: a new directory under /tmp, removed
+                     after a successful run)
   --rounds N         override spec.rounds
   --json             print the report as JSON instead of the table
   --secure-noise     draw DP noise from OS entropy (default: reproducible by spec.seed)
@@ -79,7 +93,8 @@ Args ExpandShortFlags(const Args& args) {
 }  // namespace
 
 int RunSimulate(const Args& raw_args) {
-  Flags flags({"file", "report", "rounds"}, {"json", "secure-noise", "quiet", "help"});
+  Flags flags({"file", "report", "rounds", "transport", "drop", "work-dir"},
+              {"json", "secure-noise", "quiet", "help"});
   flags.Parse(ExpandShortFlags(raw_args));
   if (flags.Bool("help")) {
     std::cout << kHelp;
@@ -110,7 +125,40 @@ int RunSimulate(const Args& raw_args) {
               << " rounds (" << config.source << ")\n";
   }
 
+  const std::string transport = flags.String("transport", "https");
+  if (transport != "https" && transport != "inproc") {
+    throw ConfigError("flag --transport", "expected https or inproc, got '" + transport + "'");
+  }
+  std::optional<std::filesystem::path> temporary_dir;
+  if (transport == "https") {
+    NetworkFederationOptions network;
+    network.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path();
+    if (flags.Has("work-dir")) {
+      network.work_dir = flags.String("work-dir");
+    } else {
+      char pattern[] = "/tmp/fedcrm-simulate-XXXXXX";
+      if (mkdtemp(pattern) == nullptr) throw ConfigError("/tmp", "cannot create a work directory");
+      network.work_dir = pattern;
+      temporary_dir = network.work_dir;
+    }
+    for (const auto& drop : flags.All("drop")) network.drops.push_back(ParseDropSpec(drop));
+    network.progress = options.progress;
+    network.reproducible_noise = !options.secure_noise;
+    options.private_federation = [network](const sim::SimulationConfig& c, double sigma,
+                                           const sim::Evaluator& evaluator) {
+      return RunNetworkFederation(c, sigma, evaluator, network);
+    };
+    if (!flags.Bool("quiet")) {
+      std::cerr << "private federation: fedcrm-aggregator + " << config.silos.size()
+                << " fedcrm-worker processes over mutual TLS (work dir " << network.work_dir.string()
+                << ")\n";
+    }
+  } else if (flags.Has("drop")) {
+    throw ConfigError("flag --drop", "needs --transport https (workers are processes there)");
+  }
+
   const sim::SimulationResult result = sim::RunSimulation(config, options);
+  if (temporary_dir) std::filesystem::remove_all(*temporary_dir);
   if (flags.Bool("json")) {
     std::cout << sim::ResultToJson(result).dump(2) << "\n";
   } else {

@@ -1,0 +1,103 @@
+// The aggregator's record of every model it released, and from it each
+// silo's privacy spending.
+//
+// An append-only JSON-lines file (one record per line, written and fsynced
+// before the release is reported), so a silo's ε survives restarts: the
+// aggregator can only under-report privacy loss by losing this file, never by
+// crashing. A crash may leave a torn last line, which reloading drops (that
+// release was never reported, so its model was never served as released).
+//
+// Record: {"round", "modelLine", "digest", "time",
+//          "silos": [{"name", "q", "sigma", "steps", "delta", "budget"}]}
+// A silo whose update was released without DP has q, sigma and steps null:
+// its ε is then infinite, which is the honest answer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/privacy/rdp_curve.h"
+
+namespace fedcrm::aggregator {
+
+// One silo's privacy charge for one released model.
+struct SiloCharge {
+  std::string silo;
+  bool private_release = true;  // false: no DP, the charge is unbounded
+  double sampling_rate = 0;     // q
+  double noise_multiplier = 0;  // sigma
+  int64_t steps = 0;
+  double delta = 1e-5;  // the silo's delta, at which its epsilon is reported
+  double budget = 0;    // its epsilon budget; 0 = none recorded
+};
+
+struct ReleaseRecord {
+  std::string round;
+  std::string model_line;
+  std::string digest;
+  std::string time;  // RFC 3339, informational
+  std::vector<SiloCharge> silos;
+};
+
+// What one silo has spent over every release that included it.
+struct SiloSpending {
+  std::string silo;
+  double epsilon_spent = 0;  // at `delta`; +infinity after a release without DP
+  double delta = 1e-5;       // from the silo's latest record
+  double budget = 0;         // from the silo's latest record; 0 = none
+  int64_t releases = 0;
+  // budget - epsilon_spent; nullopt without a budget.
+  std::optional<double> Remaining() const;
+};
+
+class ReleaseLog {
+ public:
+  // Opens (creating when missing) and replays `path`. Drops a torn last line
+  // (truncating the file so appends start on a clean line); any other
+  // malformed line throws fedcrm::DataError naming the file and line.
+  explicit ReleaseLog(std::filesystem::path path);
+
+  // Writes one line and fsyncs it before returning. Throws fedcrm::ConfigError
+  // naming the file when the write fails (nothing is recorded in memory then).
+  void Append(const ReleaseRecord& record);
+
+  std::vector<ReleaseRecord> Records() const;
+  // The record of `round`, if it was released.
+  std::optional<ReleaseRecord> Find(const std::string& round) const;
+  // Per-silo spending, sorted by silo name.
+  std::vector<SiloSpending> Spending() const;
+  // Lines dropped as torn when the log was opened (0 or 1).
+  int dropped_torn_lines() const { return dropped_torn_lines_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  struct SiloAccount {
+    privacy::RdpCurve curve;
+    bool unbounded = false;
+    double delta = 1e-5;
+    double budget = 0;
+    int64_t releases = 0;
+  };
+
+  void Replay();
+  void Account(const ReleaseRecord& record);
+
+  std::filesystem::path path_;
+  mutable std::mutex mu_;
+  std::vector<ReleaseRecord> records_;
+  std::map<std::string, SiloAccount> accounts_;
+  int dropped_torn_lines_ = 0;
+};
+
+// The JSON form of a record; FromJson throws fedcrm::ConfigError naming
+// `where` and the field.
+nlohmann::json ReleaseRecordToJson(const ReleaseRecord& record);
+ReleaseRecord ReleaseRecordFromJson(const nlohmann::json& json, const std::string& where);
+
+}  // namespace fedcrm::aggregator
