@@ -118,7 +118,8 @@ ChildProcess StartAggregator(const NetworkFederationOptions& options, const Pki&
 }
 
 nlohmann::json RoundConfigJson(const sim::SimulationConfig& config, double sigma,
-                               const std::optional<std::string>& base_model) {
+                               const std::optional<std::string>& base_model,
+                               const NetworkFederationOptions& options) {
   nlohmann::json silos = nlohmann::json::array();
   for (const auto& silo : config.silos) {
     silos.push_back(
@@ -153,7 +154,9 @@ nlohmann::json RoundConfigJson(const sim::SimulationConfig& config, double sigma
               {"beta2", config.server_optimizer.beta2},
               {"tau", config.server_optimizer.tau}}}}},
           {"silos", silos},
-          {"deadlines", {{"phaseSeconds", 10}, {"maskedInputSeconds", 30}}}};
+          {"deadlines",
+           {{"phaseSeconds", options.phase_seconds},
+            {"maskedInputSeconds", options.masked_input_seconds}}}};
 }
 
 std::string FailAt(const NetworkFederationOptions& options, const sim::SiloConfig& silo,
@@ -261,7 +264,7 @@ sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
     const std::string round_id = line + "-r" + std::to_string(round);
     const nlohmann::json status =
         RunRound(config, options, pki, csv, client, base_url, round_id,
-                 RoundConfigJson(config, noise_multiplier, base_model), round);
+                 RoundConfigJson(config, noise_multiplier, base_model, options), round);
     if (status.value("phase", "") != "succeeded") {
       aggregator.Stop(seconds(10));
       throw Error(round_id + " failed: " + status.value("failure", std::string("unknown reason")) +

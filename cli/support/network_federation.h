@@ -27,6 +27,10 @@ struct NetworkFederationOptions {
   std::vector<DropSpec> drops;
   sim::ProgressListener* progress = nullptr;
   bool reproducible_noise = true;  // pass per-round noise seeds to the workers
+  // Phase deadlines: a killed worker is noticed when they pass. The masked-
+  // input phase includes local training, hence longer.
+  int phase_seconds = 10;
+  int masked_input_seconds = 30;
 };
 
 sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
