@@ -32,7 +32,9 @@ demo: build
 	@echo "The other two tasks:"
 	@echo "  $(FEDCRM) simulate -f examples/lead-scoring.yaml"
 	@echo "  $(FEDCRM) simulate -f examples/service.yaml"
-	@echo "Report (JSON + SVG charts): $(BUILD_DIR)/demo-report/"
+	@echo "A region's worker killed mid-round, and the round recovering:"
+	@echo "  $(FEDCRM) simulate -f examples/churn.yaml --rounds 3 --drop eu@masked"
+	@echo "Report (JSON, SVG chart, the models): $(BUILD_DIR)/demo-report/"
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)

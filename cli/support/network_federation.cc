@@ -250,6 +250,7 @@ sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
   sim::StrategyResult result;
   result.kind = sim::StrategyKind::kFederatedPrivate;
   result.label = "Federated + DP + SecAgg";
+  result.secure_aggregation = true;
   std::vector<privacy::BudgetLedger> ledgers;
   for (const auto& silo : config.silos) ledgers.emplace_back(silo.epsilon_budget, silo.delta_budget);
   const auto charge = privacy::SampledGaussianRdp(config.privacy.sampling_rate, noise_multiplier,

@@ -66,6 +66,11 @@ std::string EpsilonCell(const SimulationResult& r, const StrategyResult& s) {
     if (!out.empty()) out += "  ";
     out += silo.name + " " + Fixed(s.epsilon_by_silo.at(silo.name), 2) + "/" +
            Fixed(silo.epsilon_budget, 2);
+    // A silo that missed rounds (dropped out, or out of budget) says so.
+    const auto rounds = s.rounds_by_silo.find(silo.name);
+    if (rounds != s.rounds_by_silo.end() && rounds->second < r.rounds) {
+      out += " (" + std::to_string(rounds->second) + "/" + std::to_string(r.rounds) + " rounds)";
+    }
   }
   return out;
 }
@@ -104,7 +109,10 @@ std::string Summary(const SimulationResult& r) {
     } else {
       out << "it costs no measurable " << MetricTitle(m);
     }
-    out << "; no customer row left its region.\n";
+    out << (private_fed->secure_aggregation
+                ? "; no customer row left its region, and the aggregator saw only the sum of "
+                  "the regions' masked updates.\n"
+                : "; no customer row left its region.\n");
   }
   return out.str();
 }
@@ -227,6 +235,7 @@ nlohmann::json ResultToJson(const SimulationResult& r) {
                             {"metricsByRegion", s.metrics_by_region}};
     if (!s.silo.empty()) entry["silo"] = s.silo;
     if (s.kind == StrategyKind::kFederatedPrivate) {
+      entry["secureAggregation"] = s.secure_aggregation;
       entry["epsilonBySilo"] = s.epsilon_by_silo;
       entry["roundsBySilo"] = s.rounds_by_silo;
     }

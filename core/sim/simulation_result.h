@@ -27,6 +27,9 @@ struct StrategyResult {
   // when their budget could not cover a round.
   std::map<std::string, double> epsilon_by_silo;
   std::map<std::string, int> rounds_by_silo;
+  // Whether the aggregate was computed under secure aggregation (workers as
+  // processes, the aggregator seeing only the sum).
+  bool secure_aggregation = false;
   // The trained model's parameters (of SimulationResult::model_spec).
   Eigen::VectorXd parameters;
 };
