@@ -187,17 +187,16 @@ Response HttpApi::StageRequest(const Request& request, const std::string& round,
   if (request.method != "GET") {
     return Response::Error(405, request.method + " is not allowed on " + request.path);
   }
-  const Response not_ready = [&] {
+  const auto not_ready = [&] {
     Response r;
     r.status = 202;
-    r.body = "";
     r.headers.push_back({"Retry-After", std::to_string(options_.retry_after_seconds)});
     return r;
-  }();
+  };
   if (what == "result") {
     if (*stage != Stage::kStatistics) return Response::Error(404, "no result for " + stage_name);
     const auto result = state->StatisticsResult();
-    return result ? Response::Json(200, result->dump()) : not_ready;
+    return result ? Response::Json(200, result->dump()) : not_ready();
   }
   std::optional<Download> download;
   if (what == "keys") download = Download::kKeys;
@@ -205,7 +204,7 @@ Response HttpApi::StageRequest(const Request& request, const std::string& round,
   if (what == "survivors") download = Download::kSurvivors;
   if (!download) return Response::Error(404, "nothing to GET at " + request.path);
   std::optional<secagg::Bytes> bytes = state->Fetch(*stage, *download, silo);
-  if (!bytes) return not_ready;
+  if (!bytes) return not_ready();
   Response response;
   response.status = 200;
   response.content_type = kOctetStream;
