@@ -3,12 +3,12 @@
 namespace fedcrm::aggregator {
 
 AggregatorMetrics::AggregatorMetrics()
-    : rounds_(registry_.AddCounter("fedcrm_rounds_total", "Rounds finished, by result.",
-                                   {"result"})),
+    : rounds_(
+          registry_.AddCounter("fedcrm_rounds_total", "Rounds finished, by result.", {"result"})),
       // Phases wait for silos that train in between: seconds to an hour.
-      phase_duration_(registry_.AddHistogram(
-          "fedcrm_round_phase_duration_seconds", "Duration of secure-aggregation phases.",
-          runtime::ExponentialBuckets(0.01, 4, 10), {"phase"})),
+      phase_duration_(registry_.AddHistogram("fedcrm_round_phase_duration_seconds",
+                                             "Duration of secure-aggregation phases.",
+                                             runtime::ExponentialBuckets(0.01, 4, 10), {"phase"})),
       participants_(registry_.AddGauge("fedcrm_round_participants",
                                        "Silos whose updates are in the last finished round.")),
       dropouts_(registry_.AddCounter("fedcrm_round_dropouts_total",

@@ -5,10 +5,10 @@
 //   fedcrm_round_phase_duration_seconds{phase}     histogram; phase = "<stage>/<secagg phase>"
 //   fedcrm_round_participants                      contributors of the last finished round
 //   fedcrm_round_dropouts_total                    silos dropped, over all rounds
-//   fedcrm_secagg_bytes_received_total             bytes of protocol bodies received (before decoding, refused ones included)
-//   fedcrm_aggregator_requests_total{code}         API requests by HTTP status
-//   fedcrm_privacy_epsilon_spent{silo}             from the release log, at the silo's delta
-//   fedcrm_privacy_epsilon_budget{silo}            silos with a budget only
+//   fedcrm_secagg_bytes_received_total             bytes of protocol bodies received (before
+//   decoding, refused ones included) fedcrm_aggregator_requests_total{code}         API requests by
+//   HTTP status fedcrm_privacy_epsilon_spent{silo}             from the release log, at the silo's
+//   delta fedcrm_privacy_epsilon_budget{silo}            silos with a budget only
 //   fedcrm_privacy_epsilon_remaining{silo}         silos with a budget only
 //   fedcrm_privacy_delta{silo}
 #pragma once

@@ -14,8 +14,8 @@ uint64_t ParseUnsigned(const std::string& text, const std::string& where, uint64
   uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size() || value > max) {
-    throw ConfigError(where, "'" + text + "': expected an integer from 0 to " +
-                                 std::to_string(max));
+    throw ConfigError(where,
+                      "'" + text + "': expected an integer from 0 to " + std::to_string(max));
   }
   return value;
 }
@@ -92,10 +92,11 @@ AggregatorFlags ParseAggregatorFlags(const std::vector<std::string>& args) {
         ParseUnsigned(values["max-body-bytes"], "--max-body-bytes", uint64_t{1} << 40));
     if (flags.max_body_bytes == 0) throw ConfigError("--max-body-bytes", "must be positive");
   }
-  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"--tls-cert", &flags.tls_cert},
-                                    {"--tls-key", &flags.tls_key},
-                                    {"--ca", &flags.ca},
-                                    {"--data-dir", &flags.data_dir}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"--tls-cert", &flags.tls_cert},
+        {"--tls-key", &flags.tls_key},
+        {"--ca", &flags.ca},
+        {"--data-dir", &flags.data_dir}}) {
     if (value->empty()) throw ConfigError(name, "is required (see --help)");
   }
   runtime::ValidateIdentity(flags.coordinator_identity, "--coordinator-identity");

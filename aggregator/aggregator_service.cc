@@ -16,8 +16,8 @@ AggregatorService::AggregatorService(AggregatorOptions options) : options_(std::
   std::error_code error;
   std::filesystem::create_directories(options_.data_dir, error);
   if (error) {
-    throw ConfigError(options_.data_dir.string(), "cannot create the data directory: " +
-                                                      error.message());
+    throw ConfigError(options_.data_dir.string(),
+                      "cannot create the data directory: " + error.message());
   }
   store_ = std::make_unique<model::ModelStore>(options_.data_dir / "models");
   release_log_ = std::make_unique<ReleaseLog>(options_.data_dir / "releases.jsonl");

@@ -50,9 +50,12 @@ Response Forbidden(const std::string& message) { return Response::Error(403, mes
 
 int StatusOf(secagg::ProtocolError::Kind kind) {
   switch (kind) {
-    case secagg::ProtocolError::Kind::kInvalid: return 400;
-    case secagg::ProtocolError::Kind::kConflict: return 409;
-    case secagg::ProtocolError::Kind::kForbidden: return 403;
+    case secagg::ProtocolError::Kind::kInvalid:
+      return 400;
+    case secagg::ProtocolError::Kind::kConflict:
+      return 409;
+    case secagg::ProtocolError::Kind::kForbidden:
+      return 403;
   }
   return 400;
 }
@@ -85,9 +88,8 @@ Response HttpApi::Handle(const Request& request) const {
   } catch (const nlohmann::json::exception& e) {
     response = Response::Error(400, std::string("request body: ") + e.what());
   } catch (const std::exception& e) {
-    runtime::Log().Error("request failed", {{"method", request.method},
-                                            {"path", request.path},
-                                            {"error", e.what()}});
+    runtime::Log().Error("request failed",
+                         {{"method", request.method}, {"path", request.path}, {"error", e.what()}});
     response = Response::Error(500, "internal error");
   }
   if (metrics_ != nullptr) metrics_->Request(response.status);
@@ -111,9 +113,9 @@ Response HttpApi::Dispatch(const Request& request) const {
   }
   const std::string& round = s[2];
   if (!IsValidRoundId(round)) {
-    return Response::Error(s.size() == 3 && request.method == "PUT" ? 400 : 404,
-                           "round id '" + round.substr(0, 64) +
-                               "': expected 1-253 characters of [A-Za-z0-9._-]");
+    return Response::Error(
+        s.size() == 3 && request.method == "PUT" ? 400 : 404,
+        "round id '" + round.substr(0, 64) + "': expected 1-253 characters of [A-Za-z0-9._-]");
   }
   if (s.size() == 3) {
     if (request.method == "PUT") return PutRound(request, round);
@@ -126,8 +128,8 @@ Response HttpApi::Dispatch(const Request& request) const {
 
 Response HttpApi::PutRound(const Request& request, const std::string& round) const {
   if (request.peer_identity != options_.coordinator_identity) {
-    return Forbidden("only the coordinator may configure rounds, not '" +
-                     request.peer_identity + "'");
+    return Forbidden("only the coordinator may configure rounds, not '" + request.peer_identity +
+                     "'");
   }
   const nlohmann::json body = nlohmann::json::parse(request.body);
   fl::RoundConfig config = fl::ParseRoundConfig(body, round);

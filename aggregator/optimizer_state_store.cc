@@ -29,8 +29,8 @@ OptimizerStateStore::OptimizerStateStore(std::filesystem::path dir) : dir_(std::
   std::error_code error;
   std::filesystem::create_directories(dir_, error);
   if (error) {
-    throw ConfigError(dir_.string(), "cannot create the optimizer state directory: " +
-                                         error.message());
+    throw ConfigError(dir_.string(),
+                      "cannot create the optimizer state directory: " + error.message());
   }
 }
 
@@ -52,8 +52,8 @@ std::optional<nlohmann::json> OptimizerStateStore::Load(const std::string& model
   try {
     return nlohmann::json::parse(buffer.str());
   } catch (const nlohmann::json::exception& e) {
-    throw DataError({path.string(), 0, 0, ""}, "", std::string("optimizer state JSON (") +
-                                                       e.what() + ")");
+    throw DataError({path.string(), 0, 0, ""}, "",
+                    std::string("optimizer state JSON (") + e.what() + ")");
   }
 }
 

@@ -86,8 +86,10 @@ json ReleaseRecordToJson(const ReleaseRecord& record) {
     }
     silos.push_back(std::move(silo));
   }
-  return {{"round", record.round},   {"modelLine", record.model_line},
-          {"digest", record.digest}, {"time", record.time},
+  return {{"round", record.round},
+          {"modelLine", record.model_line},
+          {"digest", record.digest},
+          {"time", record.time},
           {"silos", std::move(silos)}};
 }
 
@@ -128,8 +130,8 @@ ReleaseLog::ReleaseLog(std::filesystem::path path) : path_(std::move(path)) {
   if (!existed) {
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      throw ConfigError(path_.string(), std::string("cannot create the release log: ") +
-                                            std::strerror(errno));
+      throw ConfigError(path_.string(),
+                        std::string("cannot create the release log: ") + std::strerror(errno));
     }
     ::fsync(fd);
     ::close(fd);
@@ -187,8 +189,8 @@ void ReleaseLog::Account(const ReleaseRecord& record) {
     SiloAccount& account = accounts_[charge.silo];
     if (account.curve.empty()) account.curve = privacy::RdpCurve::Zero(privacy::DefaultOrders());
     if (charge.private_release) {
-      account.curve += privacy::SampledGaussianRdp(charge.sampling_rate, charge.noise_multiplier,
-                                                   charge.steps);
+      account.curve +=
+          privacy::SampledGaussianRdp(charge.sampling_rate, charge.noise_multiplier, charge.steps);
     } else {
       account.unbounded = true;
     }

@@ -69,11 +69,12 @@ RoundState::RoundState(fl::RoundConfig config, RoundServices services)
     statistics.modulus_bits = kStatisticsModulusBits;
     stages_.push_back(std::move(statistics));
   } else {
-    statistics_ = data::FeatureStatistics::FromJson(base_card_.feature_statistics,
-                                                    "model " + base_digest_ + ": featureStatistics");
-    const json& rows = base_card_.lineage.is_object() && base_card_.lineage.contains("federationRows")
-                           ? base_card_.lineage["federationRows"]
-                           : json();
+    statistics_ = data::FeatureStatistics::FromJson(
+        base_card_.feature_statistics, "model " + base_digest_ + ": featureStatistics");
+    const json& rows =
+        base_card_.lineage.is_object() && base_card_.lineage.contains("federationRows")
+            ? base_card_.lineage["federationRows"]
+            : json();
     if (rows.is_number_integer()) federation_rows_ = rows.get<int64_t>();
   }
   StageState training;
@@ -110,9 +111,8 @@ void RoundState::LoadBaseModel() {
     card.spec = fresh->spec();
     card.schema = config_.schema;
     card.task = config_.task;
-    card.lineage = {{"modelLine", config_.model_line},
-                    {"origin", "initialized"},
-                    {"seed", config_.seed}};
+    card.lineage = {
+        {"modelLine", config_.model_line}, {"origin", "initialized"}, {"seed", config_.seed}};
     bytes = model::SerializeModel(*fresh, card);
     services_.store->Put(bytes);
   }
@@ -136,8 +136,8 @@ const RoundState::StageState* RoundState::Find(Stage stage) const {
 RoundState::StageState& RoundState::Active(Stage stage) {
   StageState* s = Find(stage);
   if (s == nullptr) {
-    throw RoundError(RoundError::Kind::kNotFound, "round " + id() + " has no " +
-                                                      StageName(stage) + " stage");
+    throw RoundError(RoundError::Kind::kNotFound,
+                     "round " + id() + " has no " + StageName(stage) + " stage");
   }
   if (outcome_ == Outcome::kFailed) {
     throw RoundError(RoundError::Kind::kConflict, "round " + id() + " failed: " + failure_);
@@ -157,9 +157,10 @@ void RoundState::Start(StageState& stage, Clock::time_point now) {
   const std::chrono::milliseconds phase(int64_t{config_.phase_seconds} * 1000);
   deadlines.advertise_keys = deadlines.share_keys = deadlines.unmask = phase;
   // Silos train between downloading their shares and sending their input.
-  deadlines.masked_input = stage.stage == Stage::kTraining
-                               ? std::chrono::milliseconds(int64_t{config_.masked_input_seconds} * 1000)
-                               : phase;
+  deadlines.masked_input =
+      stage.stage == Stage::kTraining
+          ? std::chrono::milliseconds(int64_t{config_.masked_input_seconds} * 1000)
+          : phase;
   stage.server.emplace(secagg::Round(std::move(params)), deadlines, now);
   stage.phase_started = now;
 }
@@ -204,9 +205,9 @@ void RoundState::Accept(Stage stage, Upload what, const std::string& silo,
   std::lock_guard<std::mutex> lock(mu_);
   StageState& s = Active(stage);
   if (!s.server) {
-    throw secagg::ProtocolError(secagg::ProtocolError::Kind::kConflict, "round " + id(),
-                                std::string("the ") + StageName(stage) +
-                                    " stage has not started yet");
+    throw secagg::ProtocolError(
+        secagg::ProtocolError::Kind::kConflict, "round " + id(),
+        std::string("the ") + StageName(stage) + " stage has not started yet");
   }
   secagg::DecodeLimits limits;
   limits.max_clients = config_.silos.size();
@@ -214,12 +215,18 @@ void RoundState::Accept(Stage stage, Upload what, const std::string& silo,
   limits.modulus_bits = s.modulus_bits;
   secagg::SecAggServer& server = *s.server;
   switch (what) {
-    case Upload::kKeys: server.OnAdvertiseKeys(silo, secagg::DecodeAdvertiseKeys(body)); break;
-    case Upload::kShares: server.OnShareKeys(silo, secagg::DecodeShareKeys(body, limits)); break;
+    case Upload::kKeys:
+      server.OnAdvertiseKeys(silo, secagg::DecodeAdvertiseKeys(body));
+      break;
+    case Upload::kShares:
+      server.OnShareKeys(silo, secagg::DecodeShareKeys(body, limits));
+      break;
     case Upload::kMaskedInput:
       server.OnMaskedInput(silo, secagg::DecodeMaskedInput(body, limits));
       break;
-    case Upload::kUnmask: server.OnUnmask(silo, secagg::DecodeUnmaskShares(body, limits)); break;
+    case Upload::kUnmask:
+      server.OnUnmask(silo, secagg::DecodeUnmaskShares(body, limits));
+      break;
   }
   Advance(s, /*deadline_only=*/false);
 }
@@ -300,9 +307,9 @@ void RoundState::OnPhaseClosed(StageState& stage, ServerPhase closed, Clock::tim
         label, std::chrono::duration<double>(now - stage.phase_started).count());
   }
   stage.phase_started = now;
-  runtime::Log().Info("phase closed", {{"round", id()},
-                                       {"phase", label},
-                                       {"next", secagg::PhaseName(server.phase())}});
+  runtime::Log().Info(
+      "phase closed",
+      {{"round", id()}, {"phase", label}, {"next", secagg::PhaseName(server.phase())}});
   if (server.phase() == ServerPhase::kFailed) {
     Fail(std::string(StageName(stage.stage)) + " stage: " + server.failure(), server.Dropped());
     return;
@@ -340,8 +347,8 @@ void RoundState::CompleteTraining(const StageState& stage) {
   dropped_ = Minus(config_.Roster(), contributors_);
   secagg::QuantizationConfig quantization = config_.quantization;
   quantization.modulus_bits = stage.modulus_bits;
-  const std::vector<double> sum = secagg::Dequantize(
-      server.result(), static_cast<int64_t>(contributors_.size()), quantization);
+  const std::vector<double> sum =
+      secagg::Dequantize(server.result(), static_cast<int64_t>(contributors_.size()), quantization);
 
   const Eigen::Index d = base_model_->NumParameters();
   const double weight = sum[static_cast<size_t>(d)];
@@ -355,14 +362,16 @@ void RoundState::CompleteTraining(const StageState& stage) {
   // model; a state of another type or size (the line changed its model or
   // optimizer) restarts it rather than failing every later round.
   Eigen::VectorXd params = base_model_->Parameters();
-  std::unique_ptr<fl::ServerOptimizer> optimizer = fl::MakeServerOptimizer(config_.server_optimizer);
+  std::unique_ptr<fl::ServerOptimizer> optimizer =
+      fl::MakeServerOptimizer(config_.server_optimizer);
   if (auto saved = services_.optimizer_states->Load(config_.model_line)) {
     try {
       optimizer->Restore(*saved);
       optimizer->Apply(mean_delta, &params);
     } catch (const ConfigError& e) {
-      runtime::Log().Warn("server optimizer state restarted",
-                          {{"round", id()}, {"modelLine", config_.model_line}, {"reason", What(e)}});
+      runtime::Log().Warn(
+          "server optimizer state restarted",
+          {{"round", id()}, {"modelLine", config_.model_line}, {"reason", What(e)}});
       params = base_model_->Parameters();
       optimizer = fl::MakeServerOptimizer(config_.server_optimizer);
       optimizer->Apply(mean_delta, &params);
@@ -382,8 +391,8 @@ void RoundState::CompleteTraining(const StageState& stage) {
   json privacy = nullptr;
   const auto& dp = config_.training.dp;
   if (dp) {
-    const privacy::RdpCurve charge =
-        privacy::SampledGaussianRdp(dp->sampling_rate, dp->noise_multiplier, config_.training.steps);
+    const privacy::RdpCurve charge = privacy::SampledGaussianRdp(
+        dp->sampling_rate, dp->noise_multiplier, config_.training.steps);
     privacy = {{"mechanism", "dp-sgd"},
                {"samplingRate", dp->sampling_rate},
                {"noiseMultiplier", dp->noise_multiplier},
@@ -434,10 +443,9 @@ void RoundState::CompleteTraining(const StageState& stage) {
   }
   model_digest_ = digest;
   outcome_ = Outcome::kSucceeded;
-  runtime::Log().Info("round succeeded", {{"round", id()},
-                                          {"model", digest},
-                                          {"contributors", contributors_},
-                                          {"dropped", dropped_}});
+  runtime::Log().Info(
+      "round succeeded",
+      {{"round", id()}, {"model", digest}, {"contributors", contributors_}, {"dropped", dropped_}});
 }
 
 void RoundState::Fail(const std::string& reason, const std::vector<std::string>& dropped) {

@@ -115,8 +115,7 @@ class RoundState {
   // Decodes and accepts one silo's message. Throws secagg::DecodeError (or
   // another SecAggError) for a malformed body, secagg::ProtocolError for one
   // out of place, RoundError for an unknown stage or a finished round.
-  void Accept(Stage stage, Upload what, const std::string& silo,
-              std::span<const uint8_t> body);
+  void Accept(Stage stage, Upload what, const std::string& silo, std::span<const uint8_t> body);
   // The encoded download, or nullopt while the phase that produces it is
   // still open. Throws as Accept.
   std::optional<secagg::Bytes> Fetch(Stage stage, Download what, const std::string& silo);

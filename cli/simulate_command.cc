@@ -3,9 +3,9 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -150,8 +150,8 @@ int RunSimulate(const Args& raw_args) {
     };
     if (!flags.Bool("quiet")) {
       std::cerr << "private federation: fedcrm-aggregator + " << config.silos.size()
-                << " fedcrm-worker processes over mutual TLS (work dir " << network.work_dir.string()
-                << ")\n";
+                << " fedcrm-worker processes over mutual TLS (work dir "
+                << network.work_dir.string() << ")\n";
     }
   } else if (flags.Has("drop")) {
     throw ConfigError("flag --drop", "needs --transport https (workers are processes there)");

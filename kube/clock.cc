@@ -26,8 +26,8 @@ void FakeClock::WaitUntil(std::condition_variable& cv, std::unique_lock<std::mut
   }
   cv.wait(lock);
   std::lock_guard<std::mutex> guard(mu_);
-  auto it = std::find_if(waiters_.begin(), waiters_.end(),
-                         [&](const Waiter& w) { return w.cv == &cv; });
+  auto it =
+      std::find_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.cv == &cv; });
   if (it != waiters_.end()) waiters_.erase(it);
 }
 

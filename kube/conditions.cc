@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
@@ -36,9 +35,8 @@ bool IsValidConditionReason(std::string_view reason) {
   if (reason.empty() || reason.size() > kMaxReason || !IsAlpha(reason.front())) return false;
   char last = reason.back();
   if (reason.size() > 1 && !(IsAlnum(last) || last == '_')) return false;
-  return std::all_of(reason.begin(), reason.end(), [](char c) {
-    return IsAlnum(c) || c == '_' || c == ',' || c == ':';
-  });
+  return std::all_of(reason.begin(), reason.end(),
+                     [](char c) { return IsAlnum(c) || c == '_' || c == ',' || c == ':'; });
 }
 
 bool IsValidConditionType(std::string_view type) {
@@ -49,8 +47,8 @@ bool IsValidConditionType(std::string_view type) {
 }
 
 std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<std::chrono::seconds>(t));
+  std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[32];
@@ -90,12 +88,13 @@ bool SetCondition(nlohmann::json& conditions, std::string_view type, std::string
                   std::int64_t observed_generation, std::chrono::system_clock::time_point now) {
   const std::string where = Where(type);
   if (!IsValidConditionType(type)) {
-    throw ConfigError(where, "type: expected a qualified name such as 'Ready' or "
-                             "'example.com/Ready' of at most 316 characters");
+    throw ConfigError(where,
+                      "type: expected a qualified name such as 'Ready' or "
+                      "'example.com/Ready' of at most 316 characters");
   }
   if (status != "True" && status != "False" && status != "Unknown") {
-    throw ConfigError(where, "status '" + std::string(status) +
-                                 "': expected one of True, False, Unknown");
+    throw ConfigError(where,
+                      "status '" + std::string(status) + "': expected one of True, False, Unknown");
   }
   if (!IsValidConditionReason(reason)) {
     throw ConfigError(where, "reason '" + std::string(reason) +

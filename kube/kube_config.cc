@@ -1,14 +1,13 @@
 #include "kube/kube_config.h"
 
 #include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/common/error.h"
 #include "kube/resource_key.h"
@@ -281,9 +280,7 @@ std::string TokenFile::Token() {
   return state_->token;
 }
 
-std::string KubeConfig::BearerToken() const {
-  return token_file ? token_file->Token() : token;
-}
+std::string KubeConfig::BearerToken() const { return token_file ? token_file->Token() : token; }
 
 KubeConfig ParseKubeconfig(std::string_view text, const std::string& source,
                            const std::string& base_dir, const KubeconfigOptions& options) {
@@ -298,8 +295,8 @@ KubeConfig LoadKubeconfig(const std::string& path, const KubeconfigOptions& opti
 }
 
 KubeConfig InClusterConfig(const InClusterOptions& options) {
-  auto getenv = options.getenv ? options.getenv
-                               : [](const std::string& name) -> std::optional<std::string> {
+  auto getenv =
+      options.getenv ? options.getenv : [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
     return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
   };
@@ -319,8 +316,8 @@ KubeConfig InClusterConfig(const InClusterOptions& options) {
   config.server = "https://" + (ipv6 ? "[" + *host + "]" : *host) + ":" + *port;
 
   fs::path dir(options.service_account_dir);
-  config.token_file = std::make_shared<TokenFile>((dir / "token").string(),
-                                                  "in-cluster config: token");
+  config.token_file =
+      std::make_shared<TokenFile>((dir / "token").string(), "in-cluster config: token");
   std::string ca_path = (dir / "ca.crt").string();
   std::optional<std::string> ca = ReadWholeFile(ca_path);
   if (!ca) throw ConfigError("in-cluster config: ca.crt", "cannot read file " + ca_path);

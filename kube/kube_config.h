@@ -34,8 +34,8 @@ struct KubeConfig {
   std::string ca_pem;  // empty: system roots
   std::string client_cert_pem;
   std::string client_key_pem;
-  std::string token;                       // static bearer token
-  std::shared_ptr<TokenFile> token_file;   // rotating bearer token; wins over `token`
+  std::string token;                      // static bearer token
+  std::shared_ptr<TokenFile> token_file;  // rotating bearer token; wins over `token`
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
   std::string namespace_ = "default";

@@ -11,8 +11,7 @@ bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '
 
 // A path segment must not be able to escape its place in the URL.
 void CheckSegment(std::string_view what, std::string_view value) {
-  if (value == "." || value == ".." ||
-      value.find_first_of("/%?#") != std::string_view::npos) {
+  if (value == "." || value == ".." || value.find_first_of("/%?#") != std::string_view::npos) {
     throw ConfigError("resource path " + std::string(what),
                       "'" + std::string(value) + "' may not be '.', '..' or contain / % ? #");
   }
@@ -43,8 +42,7 @@ bool IsValidObjectName(std::string_view name) {
 }
 
 bool IsValidNamespace(std::string_view name) {
-  return name.size() <= 63 && name.find('.') == std::string_view::npos &&
-         IsValidObjectName(name);
+  return name.size() <= 63 && name.find('.') == std::string_view::npos && IsValidObjectName(name);
 }
 
 ObjectKey ParseObjectKey(std::string_view key) {
@@ -60,8 +58,8 @@ ObjectKey ParseObjectKey(std::string_view key) {
     out.namespace_ = std::string(key.substr(0, slash));
     out.name = std::string(key.substr(slash + 1));
     if (!IsValidNamespace(out.namespace_)) {
-      throw ConfigError(where, "namespace '" + out.namespace_ +
-                                   "' is not a lower-case RFC 1123 name");
+      throw ConfigError(where,
+                        "namespace '" + out.namespace_ + "' is not a lower-case RFC 1123 name");
     }
   }
   if (!IsValidObjectName(out.name)) {
@@ -81,8 +79,8 @@ std::string ResourcePath(const GroupVersionResource& gvr, std::string_view names
   CheckSegment("group", gvr.group);
   CheckSegment("version", gvr.version);
   CheckSegment("resource", gvr.resource);
-  std::string path = gvr.group.empty() ? "/api/" + gvr.version
-                                       : "/apis/" + gvr.group + "/" + gvr.version;
+  std::string path =
+      gvr.group.empty() ? "/api/" + gvr.version : "/apis/" + gvr.group + "/" + gvr.version;
   if (!namespace_.empty()) {
     CheckSegment("namespace", namespace_);
     path.append("/namespaces/").append(namespace_);
@@ -137,8 +135,8 @@ std::string PercentEncode(std::string_view text) {
   std::string out;
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out.push_back(ch);
     } else {
@@ -153,8 +151,10 @@ std::string PercentEncode(std::string_view text) {
 std::string EncodeQuery(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
   for (const auto& [key, value] : params) {
-    out.append(out.empty() ? "?" : "&").append(PercentEncode(key)).append("=").append(
-        PercentEncode(value));
+    out.append(out.empty() ? "?" : "&")
+        .append(PercentEncode(key))
+        .append("=")
+        .append(PercentEncode(value));
   }
   return out;
 }

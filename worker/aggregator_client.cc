@@ -45,8 +45,8 @@ AggregatorClient::AggregatorClient(const runtime::HttpsClient& http,
 
 void AggregatorClient::SleepBeforeDeadline(milliseconds wait, const std::string& what) const {
   if (std::chrono::steady_clock::now() + wait > options_.deadline) {
-    throw AggregatorError(0, "timed out waiting for " + what + " from the aggregator at " +
-                                 options_.base_url);
+    throw AggregatorError(
+        0, "timed out waiting for " + what + " from the aggregator at " + options_.base_url);
   }
   std::this_thread::sleep_for(wait);
 }
@@ -61,25 +61,23 @@ runtime::ClientResponse AggregatorClient::Send(const std::string& method, const 
     int status = 0;
     try {
       runtime::ClientResponse response =
-          method == "GET" ? http_.Get(url)
-                          : http_.Post(url, body, "application/octet-stream");
+          method == "GET" ? http_.Get(url) : http_.Post(url, body, "application/octet-stream");
       if (response.status >= 200 && response.status < 300) return response;
       status = response.status;
       failure = ServerMessage(response);
       if (status < 500) {
-        throw AggregatorError(status, what + ": the aggregator answered " +
-                                          std::to_string(status) + ": " + failure);
+        throw AggregatorError(
+            status, what + ": the aggregator answered " + std::to_string(status) + ": " + failure);
       }
     } catch (const runtime::TransportError& e) {
       failure = e.what();
     }
     if (attempt >= options_.max_attempts) {
-      throw AggregatorError(status, what + ": " +
-                                        (status == 0 ? "aggregator unreachable: "
-                                                     : "aggregator error " +
-                                                           std::to_string(status) + ": ") +
-                                        failure + " (after " + std::to_string(attempt) +
-                                        " attempts)");
+      throw AggregatorError(
+          status, what + ": " +
+                      (status == 0 ? "aggregator unreachable: "
+                                   : "aggregator error " + std::to_string(status) + ": ") +
+                      failure + " (after " + std::to_string(attempt) + " attempts)");
     }
     runtime::Log().Warn("retrying request",
                         {{"request", what}, {"attempt", attempt}, {"reason", failure}});
@@ -103,8 +101,8 @@ std::string AggregatorClient::GetModel(const std::string& digest) const {
   runtime::ClientResponse response = Send("GET", path, "");
   const std::string actual = model::Digest(response.body);
   if (actual != digest) {
-    throw AggregatorError(response.status, "GET " + path + ": the model's bytes hash to " +
-                                               actual + ", not the digest requested");
+    throw AggregatorError(response.status, "GET " + path + ": the model's bytes hash to " + actual +
+                                               ", not the digest requested");
   }
   return std::move(response.body);
 }

@@ -52,14 +52,15 @@ void RunSecureSum(const AggregatorClient& client, const secagg::Round& round,
   const std::vector<uint64_t> input = make_input();
   if (input.size() != round.vector_length()) {
     throw secagg::SecAggError("stage " + stage + " input",
-                              "has " + std::to_string(input.size()) + " values, the round expects " +
+                              "has " + std::to_string(input.size()) +
+                                  " values, the round expects " +
                                   std::to_string(round.vector_length()));
   }
   send("masked", secagg::Encode(secagg.OnShareInbox(shares, input), round.modulus_bits()));
 
   const std::string survivors = client.Poll(stage, "survivors");
-  send("unmask", secagg::Encode(secagg.OnSurvivors(
-                     secagg::DecodeSurvivorList(AsBytes(survivors), limits))));
+  send("unmask",
+       secagg::Encode(secagg.OnSurvivors(secagg::DecodeSurvivorList(AsBytes(survivors), limits))));
 }
 
 }  // namespace fedcrm::worker

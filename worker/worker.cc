@@ -85,8 +85,8 @@ void RequireRunnable(const nlohmann::json& status, const fl::RoundConfig& config
                      const std::string& silo) {
   const std::string phase = StringOr(status, "phase", "");
   if (phase == "failed") {
-    throw AggregatorError(409, "round " + config.round_id + " failed: " +
-                                   StringOr(status, "failure", "no reason given"));
+    throw AggregatorError(409, "round " + config.round_id +
+                                   " failed: " + StringOr(status, "failure", "no reason given"));
   }
   if (phase == "succeeded") {
     throw AggregatorError(409, "round " + config.round_id + " has already finished");
@@ -277,8 +277,8 @@ void AwaitOutcome(const AggregatorClient& client, const WorkerOptions& options) 
       return;
     }
     if (phase == "failed") {
-      throw AggregatorError(409, "round " + options.round + " failed: " +
-                                     StringOr(status, "failure", "no reason given"));
+      throw AggregatorError(409, "round " + options.round +
+                                     " failed: " + StringOr(status, "failure", "no reason given"));
     }
     if (std::chrono::steady_clock::now() + options.poll_interval > client.options().deadline) {
       throw AggregatorError(0, "timed out waiting for round " + options.round + " to finish");
@@ -316,15 +316,15 @@ int RunWorker(const WorkerOptions& options) {
     AwaitOutcome(client, options);
   } catch (const SimulatedDropout& dropout) {
     runtime::Log().Warn("stopping before sending (--fail-at testing aid)",
-                        {{"round", options.round}, {"silo", options.silo},
-                         {"step", dropout.step}});
+                        {{"round", options.round}, {"silo", options.silo}, {"step", dropout.step}});
     return kSimulatedDropoutExitCode;
   } catch (const Error& e) {
-    runtime::Log().Error("worker failed", {{"round", options.round}, {"silo", options.silo},
-                                           {"reason", e.what()}});
+    runtime::Log().Error("worker failed",
+                         {{"round", options.round}, {"silo", options.silo}, {"reason", e.what()}});
     return kExitFailure;
   } catch (const std::exception& e) {
-    runtime::Log().Error("worker failed", {{"round", options.round}, {"silo", options.silo},
+    runtime::Log().Error("worker failed", {{"round", options.round},
+                                           {"silo", options.silo},
                                            {"reason", std::string("internal error: ") + e.what()}});
     return kExitFailure;
   }

@@ -127,9 +127,9 @@ void ValidateFailAt(const std::string& text, const Setting& setting) {
   static const std::set<std::string> kSteps = {"keys", "shares", "masked", "unmask"};
   const size_t slash = text.find('/');
   if (slash == std::string::npos || slash == 0 || kSteps.count(text.substr(slash + 1)) == 0) {
-    throw ConfigError(Where(setting),
-                      "expected STAGE/STEP with STEP one of keys, shares, masked, unmask, got '" +
-                          text + "'");
+    throw ConfigError(
+        Where(setting),
+        "expected STAGE/STEP with STEP one of keys, shares, masked, unmask, got '" + text + "'");
   }
 }
 

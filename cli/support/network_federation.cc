@@ -53,17 +53,16 @@ Pki MakePki(const fs::path& dir, const sim::SimulationConfig& config) {
   Pki pki;
   pki.ca_file = (dir / "ca.crt").string();
   runtime::WritePemFile(pki.ca_file, ca.certificate_pem(), runtime::FileMode::kPublic);
-  pki.aggregator = WriteIssued(
-      dir, "aggregator",
-      ca.Issue("fedcrm-aggregator", runtime::CertificateUsage::kServer, validity,
-               {{"localhost"}, {"127.0.0.1"}}));
+  pki.aggregator = WriteIssued(dir, "aggregator",
+                               ca.Issue("fedcrm-aggregator", runtime::CertificateUsage::kServer,
+                                        validity, {{"localhost"}, {"127.0.0.1"}}));
   const auto coordinator = ca.Issue(kCoordinator, runtime::CertificateUsage::kClient, validity);
   pki.coordinator = WriteIssued(dir, "coordinator", coordinator);
   pki.coordinator_tls = {ca.certificate_pem(), coordinator.certificate_pem,
                          coordinator.private_key_pem};
   for (const auto& silo : config.silos) {
-    pki.silos[silo.name] =
-        WriteIssued(dir, silo.name, ca.Issue(silo.name, runtime::CertificateUsage::kClient, validity));
+    pki.silos[silo.name] = WriteIssued(
+        dir, silo.name, ca.Issue(silo.name, runtime::CertificateUsage::kClient, validity));
   }
   return pki;
 }
@@ -77,8 +76,9 @@ std::string SiloCsv(const sim::SimulationConfig& config, const sim::SiloConfig& 
   data::synthetic::GeneratorOptions options;
   options.task = config.task;
   options.region = silo.region;
-  options.rows = silo.data.generate_rows > 0 ? silo.data.generate_rows
-                                             : data::synthetic::DefaultRows(config.task, silo.region);
+  options.rows = silo.data.generate_rows > 0
+                     ? silo.data.generate_rows
+                     : data::synthetic::DefaultRows(config.task, silo.region);
   options.seed = silo.data.generate_seed;
   std::ofstream out(path, std::ios::binary);
   data::synthetic::GenerateCsv(options, out);
@@ -122,8 +122,9 @@ nlohmann::json RoundConfigJson(const sim::SimulationConfig& config, double sigma
                                const NetworkFederationOptions& options) {
   nlohmann::json silos = nlohmann::json::array();
   for (const auto& silo : config.silos) {
-    silos.push_back(
-        {{"name", silo.name}, {"epsilonBudget", silo.epsilon_budget}, {"delta", silo.delta_budget}});
+    silos.push_back({{"name", silo.name},
+                     {"epsilonBudget", silo.epsilon_budget},
+                     {"delta", silo.delta_budget}});
   }
   nlohmann::json model = {{"type", config.model.type},
                           {"l2", config.model.l2},
@@ -171,10 +172,12 @@ std::string FailAt(const NetworkFederationOptions& options, const sim::SiloConfi
 
 // Runs one round: configures it, runs every silo's worker to completion and
 // returns the aggregator's final status.
-nlohmann::json RunRound(const sim::SimulationConfig& config, const NetworkFederationOptions& options,
-                        const Pki& pki, const std::map<std::string, std::string>& csv,
+nlohmann::json RunRound(const sim::SimulationConfig& config,
+                        const NetworkFederationOptions& options, const Pki& pki,
+                        const std::map<std::string, std::string>& csv,
                         const runtime::HttpsClient& client, const std::string& base_url,
-                        const std::string& round_id, const nlohmann::json& round_config, int round) {
+                        const std::string& round_id, const nlohmann::json& round_config,
+                        int round) {
   const auto put = client.Send("PUT", base_url + "/v1/rounds/" + round_id, round_config.dump(),
                                "application/json", {});
   if (put.status != 200 && put.status != 201) {
@@ -184,20 +187,35 @@ nlohmann::json RunRound(const sim::SimulationConfig& config, const NetworkFedera
   std::vector<ChildProcess> workers;
   for (size_t i = 0; i < config.silos.size(); ++i) {
     const auto& silo = config.silos[i];
-    std::vector<std::string> argv = {
-        (options.bin_dir / "fedcrm-worker").string(), "--aggregator-url", base_url, "--round",
-        round_id, "--silo", silo.name, "--data", csv.at(silo.name), "--tls-cert",
-        pki.silos.at(silo.name).cert, "--tls-key", pki.silos.at(silo.name).key, "--ca",
-        pki.ca_file, "--test-fraction", std::to_string(config.test_fraction), "--split-seed",
-        std::to_string(config.seed + i), "--poll-interval-ms", "100"};
+    std::vector<std::string> argv = {(options.bin_dir / "fedcrm-worker").string(),
+                                     "--aggregator-url",
+                                     base_url,
+                                     "--round",
+                                     round_id,
+                                     "--silo",
+                                     silo.name,
+                                     "--data",
+                                     csv.at(silo.name),
+                                     "--tls-cert",
+                                     pki.silos.at(silo.name).cert,
+                                     "--tls-key",
+                                     pki.silos.at(silo.name).key,
+                                     "--ca",
+                                     pki.ca_file,
+                                     "--test-fraction",
+                                     std::to_string(config.test_fraction),
+                                     "--split-seed",
+                                     std::to_string(config.seed + i),
+                                     "--poll-interval-ms",
+                                     "100"};
     if (options.reproducible_noise) {
       argv.insert(argv.end(), {"--seed", std::to_string(sim::NoiseSeed(config.seed, i, round))});
     }
     if (const std::string fail_at = FailAt(options, silo, round); !fail_at.empty()) {
       argv.insert(argv.end(), {"--fail-at", fail_at});
     }
-    workers.push_back(ChildProcess::Spawn(
-        argv, (options.work_dir / ("worker-" + silo.name + ".log")).string()));
+    workers.push_back(
+        ChildProcess::Spawn(argv, (options.work_dir / ("worker-" + silo.name + ".log")).string()));
   }
   for (auto& worker : workers) worker.Wait(std::chrono::minutes(10));
   const auto status = client.Get(base_url + "/v1/rounds/" + round_id);
@@ -214,8 +232,9 @@ DropSpec ParseDropSpec(const std::string& text) {
   DropSpec spec;
   const size_t at = text.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
-    throw ConfigError("flag --drop", "expected REGION@PHASE[@ROUND] (e.g. eu@training/masked), got '" +
-                                         text + "'");
+    throw ConfigError(
+        "flag --drop",
+        "expected REGION@PHASE[@ROUND] (e.g. eu@training/masked), got '" + text + "'");
   }
   spec.silo = text.substr(0, at);
   std::string rest = text.substr(at + 1);
@@ -223,7 +242,8 @@ DropSpec ParseDropSpec(const std::string& text) {
     try {
       spec.round = std::stoi(rest.substr(second + 1));
     } catch (const std::exception&) {
-      throw ConfigError("flag --drop", "expected a round number after the second '@' in '" + text + "'");
+      throw ConfigError("flag --drop",
+                        "expected a round number after the second '@' in '" + text + "'");
     }
     rest = rest.substr(0, second);
   }
@@ -238,7 +258,8 @@ sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
   fs::create_directories(options.work_dir);
   const Pki pki = MakePki(options.work_dir / "tls", config);
   std::map<std::string, std::string> csv;
-  for (const auto& silo : config.silos) csv[silo.name] = SiloCsv(config, silo, options.work_dir / "data");
+  for (const auto& silo : config.silos)
+    csv[silo.name] = SiloCsv(config, silo, options.work_dir / "data");
 
   uint16_t port = 0;
   ChildProcess aggregator = StartAggregator(options, pki, &port);
@@ -252,7 +273,8 @@ sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
   result.label = "Federated + DP + SecAgg";
   result.secure_aggregation = true;
   std::vector<privacy::BudgetLedger> ledgers;
-  for (const auto& silo : config.silos) ledgers.emplace_back(silo.epsilon_budget, silo.delta_budget);
+  for (const auto& silo : config.silos)
+    ledgers.emplace_back(silo.epsilon_budget, silo.delta_budget);
   const auto charge = privacy::SampledGaussianRdp(config.privacy.sampling_rate, noise_multiplier,
                                                   config.training.steps);
 

@@ -17,7 +17,8 @@ ConfigError FieldError(const std::string& field, const std::string& problem) {
   return ConfigError(std::string(kWhere) + ": " + field, problem);
 }
 
-const nlohmann::json& Object(const nlohmann::json& parent, const char* key, const std::string& path) {
+const nlohmann::json& Object(const nlohmann::json& parent, const char* key,
+                             const std::string& path) {
   static const nlohmann::json kEmpty = nlohmann::json::object();
   if (!parent.contains(key) || parent.at(key).is_null()) return kEmpty;
   const auto& value = parent.at(key);
@@ -106,7 +107,8 @@ void ParseAggregation(const nlohmann::json& json, RoundConfig* config) {
   try {
     config->weighting = ParseWeighting(weighting);
   } catch (const ConfigError&) {
-    throw FieldError("aggregation.weighting", "expected records or uniform, got '" + weighting + "'");
+    throw FieldError("aggregation.weighting",
+                     "expected records or uniform, got '" + weighting + "'");
   }
   const auto& o = Object(a, "serverOptimizer", "aggregation.");
   auto& out = config->server_optimizer;
@@ -151,7 +153,8 @@ void ParseSilos(const nlohmann::json& json, RoundConfig* config) {
     if (silo.name.empty() || silo.name.size() > 253) {
       throw FieldError(path + "name", "expected 1 to 253 characters");
     }
-    if (!names.insert(silo.name).second) throw FieldError(path + "name", "duplicate '" + silo.name + "'");
+    if (!names.insert(silo.name).second)
+      throw FieldError(path + "name", "duplicate '" + silo.name + "'");
     silo.epsilon_budget = Number(s, "epsilonBudget", path, 0.0, 0.0, 1e6);
     silo.delta = Number(s, "delta", path, 1e-5, 0.0, 1.0, true);
     config->silos.push_back(silo);
@@ -205,36 +208,37 @@ nlohmann::json RoundConfigToJson(const RoundConfig& c) {
                {"samplingRate", c.training.dp->sampling_rate},
                {"delta", c.privacy_delta}};
   }
-  return {
-      {"modelLine", c.model_line},
-      {"task", c.task},
-      {"schema", c.schema},
-      {"model", {{"type", c.model.type}, {"l2", c.model.l2}, {"hiddenLayers", c.model.hidden_layers}}},
-      {"baseModel", c.base_model ? nlohmann::json(*c.base_model) : nlohmann::json(nullptr)},
-      {"seed", c.seed},
-      {"training",
-       {{"localSteps", c.training.steps},
-        {"learningRate", c.training.learning_rate},
-        {"batchSize", c.training.batch_size},
-        {"momentum", c.training.momentum},
-        {"proximalMu", c.training.proximal_mu}}},
-      {"privacy", privacy},
-      {"aggregation",
-       {{"weighting", WeightingName(c.weighting)},
-        {"serverOptimizer",
-         {{"type", c.server_optimizer.type},
-          {"learningRate", c.server_optimizer.learning_rate},
-          {"beta1", c.server_optimizer.beta1},
-          {"beta2", c.server_optimizer.beta2},
-          {"tau", c.server_optimizer.tau}}}}},
-      {"secureAggregation",
-       {{"threshold", c.threshold},
-        {"modulusBits", c.quantization.modulus_bits},
-        {"quantization", {{"clip", c.quantization.clip}, {"levelsBits", c.quantization.levels_bits}}},
-        {"graph", {{"completeUpTo", c.graph.complete_up_to}, {"degree", c.graph.degree}}}}},
-      {"silos", silos},
-      {"deadlines",
-       {{"phaseSeconds", c.phase_seconds}, {"maskedInputSeconds", c.masked_input_seconds}}}};
+  return {{"modelLine", c.model_line},
+          {"task", c.task},
+          {"schema", c.schema},
+          {"model",
+           {{"type", c.model.type}, {"l2", c.model.l2}, {"hiddenLayers", c.model.hidden_layers}}},
+          {"baseModel", c.base_model ? nlohmann::json(*c.base_model) : nlohmann::json(nullptr)},
+          {"seed", c.seed},
+          {"training",
+           {{"localSteps", c.training.steps},
+            {"learningRate", c.training.learning_rate},
+            {"batchSize", c.training.batch_size},
+            {"momentum", c.training.momentum},
+            {"proximalMu", c.training.proximal_mu}}},
+          {"privacy", privacy},
+          {"aggregation",
+           {{"weighting", WeightingName(c.weighting)},
+            {"serverOptimizer",
+             {{"type", c.server_optimizer.type},
+              {"learningRate", c.server_optimizer.learning_rate},
+              {"beta1", c.server_optimizer.beta1},
+              {"beta2", c.server_optimizer.beta2},
+              {"tau", c.server_optimizer.tau}}}}},
+          {"secureAggregation",
+           {{"threshold", c.threshold},
+            {"modulusBits", c.quantization.modulus_bits},
+            {"quantization",
+             {{"clip", c.quantization.clip}, {"levelsBits", c.quantization.levels_bits}}},
+            {"graph", {{"completeUpTo", c.graph.complete_up_to}, {"degree", c.graph.degree}}}}},
+          {"silos", silos},
+          {"deadlines",
+           {{"phaseSeconds", c.phase_seconds}, {"maskedInputSeconds", c.masked_input_seconds}}}};
 }
 
 }  // namespace fedcrm::fl

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/fl/aggregation.h"
 #include "core/fl/server_optimizer.h"
@@ -26,23 +25,23 @@ struct RoundSilo {
 };
 
 struct RoundConfig {
-  std::string round_id;                 // from the URL
-  std::string model_line;               // e.g. "churn-demo": rounds of one model
+  std::string round_id;    // from the URL
+  std::string model_line;  // e.g. "churn-demo": rounds of one model
   std::string task;
-  nlohmann::json schema;                // FederatedRound.spec.schema
-  model::ModelSpec model;               // input_dim/num_classes derived from the schema
+  nlohmann::json schema;                  // FederatedRound.spec.schema
+  model::ModelSpec model;                 // input_dim/num_classes derived from the schema
   std::optional<std::string> base_model;  // digest; nullopt: a fresh model from `seed`
   uint64_t seed = 1;
   train::LocalTrainingConfig training;  // dp set when privacy is configured
   double privacy_delta = 1e-5;
   Weighting weighting = Weighting::kByRecords;
   ServerOptimizerConfig server_optimizer;
-  int threshold = 0;                    // 0: the graph's default
+  int threshold = 0;  // 0: the graph's default
   secagg::QuantizationConfig quantization{8.0, 16, 32};
   secagg::GraphConfig graph;
-  std::vector<RoundSilo> silos;         // the roster
-  int phase_seconds = 120;              // deadline of each key/unmask phase
-  int masked_input_seconds = 900;       // deadline of the phase that includes training
+  std::vector<RoundSilo> silos;    // the roster
+  int phase_seconds = 120;         // deadline of each key/unmask phase
+  int masked_input_seconds = 900;  // deadline of the phase that includes training
 
   std::vector<std::string> Roster() const;
 };

@@ -7,7 +7,7 @@
 namespace fedcrm::secagg {
 namespace {
 
-constexpr size_t kMaxIdBytes = 253;        // a DNS-1123 subdomain: a Kubernetes name
+constexpr size_t kMaxIdBytes = 253;  // a DNS-1123 subdomain: a Kubernetes name
 constexpr size_t kMaxCiphertextBytes = 1024;
 constexpr size_t kMaxShareBytes = 64;
 
@@ -41,9 +41,9 @@ PublicKey ReadKey(ByteReader& r, std::string_view field) {
 uint32_t ReadCount(ByteReader& r, std::string_view field, uint64_t max, size_t min_entry_bytes) {
   const uint32_t count = r.ReadU32(field);
   if (count > max) {
-    throw DecodeError(r.input_name(), std::string(field), r.offset() - 4,
-                      "count " + std::to_string(count) + " exceeds the limit " +
-                          std::to_string(max));
+    throw DecodeError(
+        r.input_name(), std::string(field), r.offset() - 4,
+        "count " + std::to_string(count) + " exceeds the limit " + std::to_string(max));
   }
   if (count * uint64_t{min_entry_bytes} > r.remaining()) {
     throw DecodeError(r.input_name(), std::string(field), r.offset() - 4,
@@ -171,9 +171,9 @@ MaskedInput DecodeMaskedInput(std::span<const uint8_t> bytes, const DecodeLimits
   ByteReader r = Open(bytes, MessageType::kMaskedInput, "masked-input message");
   const int bits = r.ReadU8("modulus_bits");
   if (bits != limits.modulus_bits) {
-    throw DecodeError(r.input_name(), "modulus_bits", r.offset() - 1,
-                      "expected " + std::to_string(limits.modulus_bits) + ", got " +
-                          std::to_string(bits));
+    throw DecodeError(
+        r.input_name(), "modulus_bits", r.offset() - 1,
+        "expected " + std::to_string(limits.modulus_bits) + ", got " + std::to_string(bits));
   }
   MaskedInput m{r.ReadU64Vector("values", bits, limits.max_vector_length)};
   r.ExpectEnd();

@@ -38,7 +38,8 @@ Round::Round(RoundParameters params)
   if (threshold_ < 1 || threshold_ > group) {
     throw ConfigError("secureAggregation.threshold",
                       "expected 1 to " + std::to_string(group) +
-                          " (a client's neighbours plus itself), got " + std::to_string(threshold_));
+                          " (a client's neighbours plus itself), got " +
+                          std::to_string(threshold_));
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(params_.round_id.data()), params_.round_id.size(),

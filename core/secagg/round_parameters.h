@@ -10,12 +10,12 @@
 namespace fedcrm::secagg {
 
 struct RoundParameters {
-  std::string round_id;               // unique per round, e.g. "churn-global-r3/train"
-  std::vector<std::string> roster;    // every invited client, any order (sorted on validation)
-  int threshold = 0;                  // t; 0 = the graph's default (a strict majority)
-  GraphConfig graph;                  // complete up to graph.complete_up_to clients
-  int modulus_bits = 32;              // b: inputs and sums live in Z_{2^b}
-  uint64_t vector_length = 0;         // d: coordinates of every input
+  std::string round_id;             // unique per round, e.g. "churn-global-r3/train"
+  std::vector<std::string> roster;  // every invited client, any order (sorted on validation)
+  int threshold = 0;                // t; 0 = the graph's default (a strict majority)
+  GraphConfig graph;                // complete up to graph.complete_up_to clients
+  int modulus_bits = 32;            // b: inputs and sums live in Z_{2^b}
+  uint64_t vector_length = 0;       // d: coordinates of every input
 };
 
 // A validated round: the sorted roster, the neighbour graph and the effective

@@ -38,9 +38,9 @@ SecAggClient::SecAggClient(const Round& round, std::string self)
 
 void SecAggClient::RequireThreshold(size_t available, const std::string& what) const {
   if (available < static_cast<size_t>(round_.threshold())) {
-    throw SecAggError("round " + round_.id(),
-                      std::to_string(available) + " " + what + ", fewer than the threshold " +
-                          std::to_string(round_.threshold()));
+    throw SecAggError("round " + round_.id(), std::to_string(available) + " " + what +
+                                                  ", fewer than the threshold " +
+                                                  std::to_string(round_.threshold()));
   }
 }
 
@@ -99,10 +99,11 @@ ShareKeys SecAggClient::OnKeyDirectory(const KeyDirectory& directory) {
     }
     const ShareKey key = DeriveShareKey(Agree(cipher_keys_, peers_.at(peer).cipher_key));
     const ShareAad aad{round_.tag(), round_.IndexOf(self_), round_.IndexOf(peer)};
-    out.shares.push_back({peer, Seal(key,
-                                     EncodeBundle(self_, peer, mask_key_shares[static_cast<size_t>(i)],
-                                                  self_mask_shares[static_cast<size_t>(i)]),
-                                     aad)});
+    out.shares.push_back(
+        {peer, Seal(key,
+                    EncodeBundle(self_, peer, mask_key_shares[static_cast<size_t>(i)],
+                                 self_mask_shares[static_cast<size_t>(i)]),
+                    aad)});
   }
   directory_ = directory;
   share_keys_ = out;
@@ -161,8 +162,8 @@ MaskedInput SecAggClient::OnShareInbox(const ShareInbox& inbox, std::span<const 
   out.values.assign(input.begin(), input.end());
   for (uint64_t v : out.values) {
     if ((v & ~limit_mask) != 0) {
-      throw SecAggError("masked input", "an input value is not below 2^" +
-                                            std::to_string(round_.modulus_bits()));
+      throw SecAggError("masked input",
+                        "an input value is not below 2^" + std::to_string(round_.modulus_bits()));
     }
   }
   AddMask(out.values, self_mask_seed_, round_.modulus_bits());

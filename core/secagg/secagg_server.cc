@@ -23,12 +23,18 @@ std::vector<std::string> Keys(const Map& map) {
 
 const char* PhaseName(ServerPhase phase) {
   switch (phase) {
-    case ServerPhase::kAdvertiseKeys: return "advertise-keys";
-    case ServerPhase::kShareKeys: return "share-keys";
-    case ServerPhase::kMaskedInput: return "masked-input";
-    case ServerPhase::kUnmask: return "unmask";
-    case ServerPhase::kDone: return "done";
-    case ServerPhase::kFailed: return "failed";
+    case ServerPhase::kAdvertiseKeys:
+      return "advertise-keys";
+    case ServerPhase::kShareKeys:
+      return "share-keys";
+    case ServerPhase::kMaskedInput:
+      return "masked-input";
+    case ServerPhase::kUnmask:
+      return "unmask";
+    case ServerPhase::kDone:
+      return "done";
+    case ServerPhase::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -40,11 +46,16 @@ SecAggServer::SecAggServer(Round round, PhaseDeadlines deadlines, Clock::time_po
 
 std::chrono::milliseconds SecAggServer::PhaseDuration(ServerPhase phase) const {
   switch (phase) {
-    case ServerPhase::kAdvertiseKeys: return deadlines_.advertise_keys;
-    case ServerPhase::kShareKeys: return deadlines_.share_keys;
-    case ServerPhase::kMaskedInput: return deadlines_.masked_input;
-    case ServerPhase::kUnmask: return deadlines_.unmask;
-    default: return std::chrono::milliseconds::max();
+    case ServerPhase::kAdvertiseKeys:
+      return deadlines_.advertise_keys;
+    case ServerPhase::kShareKeys:
+      return deadlines_.share_keys;
+    case ServerPhase::kMaskedInput:
+      return deadlines_.masked_input;
+    case ServerPhase::kUnmask:
+      return deadlines_.unmask;
+    default:
+      return std::chrono::milliseconds::max();
   }
 }
 
@@ -72,9 +83,9 @@ static void Accept(std::map<std::string, Message>& store, const std::string& cli
                    const Message& message, const std::string& round_id, const char* what) {
   auto [it, inserted] = store.emplace(client, message);
   if (!inserted && !(it->second == message)) {
-    throw ProtocolError(ProtocolError::Kind::kConflict, "round " + round_id,
-                        std::string("'") + client + "' already sent a different " + what +
-                            " message");
+    throw ProtocolError(
+        ProtocolError::Kind::kConflict, "round " + round_id,
+        std::string("'") + client + "' already sent a different " + what + " message");
   }
 }
 
@@ -158,11 +169,16 @@ void SecAggServer::OnUnmask(const std::string& client, const UnmaskShares& messa
 
 bool SecAggServer::AllAnswered() const {
   switch (phase_) {
-    case ServerPhase::kAdvertiseKeys: return advertised_.size() == round_.roster().size();
-    case ServerPhase::kShareKeys: return shared_.size() == advertised_.size();
-    case ServerPhase::kMaskedInput: return masked_.size() == shared_.size();
-    case ServerPhase::kUnmask: return unmasked_.size() == masked_.size();
-    default: return true;
+    case ServerPhase::kAdvertiseKeys:
+      return advertised_.size() == round_.roster().size();
+    case ServerPhase::kShareKeys:
+      return shared_.size() == advertised_.size();
+    case ServerPhase::kMaskedInput:
+      return masked_.size() == shared_.size();
+    case ServerPhase::kUnmask:
+      return unmasked_.size() == masked_.size();
+    default:
+      return true;
   }
 }
 
@@ -236,8 +252,8 @@ std::vector<uint64_t> SecAggServer::Recover(const std::string& owner, bool self_
   std::vector<uint64_t> masks(round_.vector_length(), 0);
   for (const auto& [survivor, input] : masked_) {
     if (!round_.graph().AreNeighbours(owner, survivor)) continue;
-    const Seed seed = PairwiseMaskSeed(owner_keys, advertised_.at(survivor).mask_key, round_,
-                                       owner, survivor);
+    const Seed seed =
+        PairwiseMaskSeed(owner_keys, advertised_.at(survivor).mask_key, round_, owner, survivor);
     ApplyPairwiseMask(masks, seed, survivor, owner, bits);
   }
   return masks;
@@ -268,7 +284,8 @@ KeyDirectory SecAggServer::KeysFor(const std::string& client) const {
   }
   KeyDirectory out;
   for (const auto& [peer, keys] : advertised_) {
-    if (peer == client || round_.graph().AreNeighbours(client, peer)) out.clients.push_back({peer, keys});
+    if (peer == client || round_.graph().AreNeighbours(client, peer))
+      out.clients.push_back({peer, keys});
   }
   return out;
 }

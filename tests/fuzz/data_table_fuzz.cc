@@ -12,14 +12,14 @@
 #include "core/data/table.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const fedcrm::data::FeatureSchema schema = fedcrm::data::FeatureSchema::FromJson(
-      nlohmann::json::parse(R"({
+  static const fedcrm::data::FeatureSchema schema =
+      fedcrm::data::FeatureSchema::FromJson(nlohmann::json::parse(R"({
         "label": {"name": "y", "type": "binary", "positive": "yes", "negative": "no"},
         "features": [{"name": "n", "type": "numeric", "missing": "mean", "transform": "log1p"},
                      {"name": "c", "type": "categorical", "vocabulary": ["a", "b"]},
                      {"name": "b", "type": "boolean", "missing": "false"},
                      {"name": "t", "type": "text", "buckets": 8}]})"),
-      "fuzz schema");
+                                            "fuzz schema");
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
   try {
     fedcrm::data::ReadTable(in, "fuzz.csv", schema);

@@ -36,20 +36,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_vector_length = 4096;
   for (int bits : {32, 64}) {
     limits.modulus_bits = bits;
-    Check(input, [&](auto in) { return DecodeMaskedInput(in, limits); },
-          [&](const auto& m) { return Encode(m, bits); });
+    Check(
+        input, [&](auto in) { return DecodeMaskedInput(in, limits); },
+        [&](const auto& m) { return Encode(m, bits); });
   }
-  Check(input, [](auto in) { return DecodeAdvertiseKeys(in); },
-        [](const auto& m) { return Encode(m); });
-  Check(input, [&](auto in) { return DecodeKeyDirectory(in, limits); },
-        [](const auto& m) { return Encode(m); });
-  Check(input, [&](auto in) { return DecodeShareKeys(in, limits); },
-        [](const auto& m) { return Encode(m); });
-  Check(input, [&](auto in) { return DecodeShareInbox(in, limits); },
-        [](const auto& m) { return Encode(m); });
-  Check(input, [&](auto in) { return DecodeSurvivorList(in, limits); },
-        [](const auto& m) { return Encode(m); });
-  Check(input, [&](auto in) { return DecodeUnmaskShares(in, limits); },
-        [](const auto& m) { return Encode(m); });
+  Check(
+      input, [](auto in) { return DecodeAdvertiseKeys(in); },
+      [](const auto& m) { return Encode(m); });
+  Check(
+      input, [&](auto in) { return DecodeKeyDirectory(in, limits); },
+      [](const auto& m) { return Encode(m); });
+  Check(
+      input, [&](auto in) { return DecodeShareKeys(in, limits); },
+      [](const auto& m) { return Encode(m); });
+  Check(
+      input, [&](auto in) { return DecodeShareInbox(in, limits); },
+      [](const auto& m) { return Encode(m); });
+  Check(
+      input, [&](auto in) { return DecodeSurvivorList(in, limits); },
+      [](const auto& m) { return Encode(m); });
+  Check(
+      input, [&](auto in) { return DecodeUnmaskShares(in, limits); },
+      [](const auto& m) { return Encode(m); });
   return 0;
 }

@@ -16,8 +16,8 @@ using std::chrono::hours;
 runtime::HttpsClient ClientFor(const runtime::CertificateAuthority& ca,
                                const runtime::IssuedCertificate& cert) {
   runtime::ClientOptions options;
-  options.tls = runtime::TlsClientOptions{ca.certificate_pem(), cert.certificate_pem,
-                                          cert.private_key_pem};
+  options.tls =
+      runtime::TlsClientOptions{ca.certificate_pem(), cert.certificate_pem, cert.private_key_pem};
   options.connect_timeout = std::chrono::seconds(5);
   options.request_timeout = std::chrono::seconds(5);
   return runtime::HttpsClient(std::move(options));
@@ -26,9 +26,10 @@ runtime::HttpsClient ClientFor(const runtime::CertificateAuthority& ca,
 TEST(AggregatorServiceTest, ServesTheApiOverMutualTls) {
   testing::TestEnv env;  // for its temporary directory
   const auto ca = runtime::CertificateAuthority::Create("federation CA", hours(1));
-  const auto server = ca.Issue("aggregator", runtime::CertificateUsage::kServer, hours(1),
-                               {{}, {"127.0.0.1"}});
-  const auto operator_cert = ca.Issue("fedcrm-operator", runtime::CertificateUsage::kClient, hours(1));
+  const auto server =
+      ca.Issue("aggregator", runtime::CertificateUsage::kServer, hours(1), {{}, {"127.0.0.1"}});
+  const auto operator_cert =
+      ca.Issue("fedcrm-operator", runtime::CertificateUsage::kClient, hours(1));
   const auto eu = ca.Issue("eu", runtime::CertificateUsage::kClient, hours(1));
   const auto mallory = ca.Issue("mallory", runtime::CertificateUsage::kClient, hours(1));
 
@@ -49,9 +50,9 @@ TEST(AggregatorServiceTest, ServesTheApiOverMutualTls) {
   EXPECT_EQ(ClientFor(ca, eu).Get(base + "/v1/rounds/r1").status, 200);
   EXPECT_EQ(ClientFor(ca, mallory).Get(base + "/v1/rounds/r1").status, 403);
   // A silo cannot configure rounds, even with a valid certificate.
-  EXPECT_EQ(ClientFor(ca, eu).Send("PUT", base + "/v1/rounds/r2", config, "application/json", {})
-                .status,
-            403);
+  EXPECT_EQ(
+      ClientFor(ca, eu).Send("PUT", base + "/v1/rounds/r2", config, "application/json", {}).status,
+      403);
 
   runtime::HttpsClient plain(runtime::ClientOptions{});
   const std::string metrics_base = "http://127.0.0.1:" + std::to_string(service.metrics_port());

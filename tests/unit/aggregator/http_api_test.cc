@@ -80,8 +80,8 @@ TEST_F(HttpApiTest, MalformedBodiesAre400) {
   const secagg::Round round({"r1/statistics", kSilos, 0, {}, 64, 7});
   secagg::SecAggClient client(round, "eu");
   std::string keys = Body(secagg::Encode(client.advertise()));
-  const Response truncated = Call("POST", "/v1/rounds/r1/statistics/keys", "eu",
-                                  keys.substr(0, keys.size() - 3));
+  const Response truncated =
+      Call("POST", "/v1/rounds/r1/statistics/keys", "eu", keys.substr(0, keys.size() - 3));
   EXPECT_EQ(truncated.status, 400);
   EXPECT_NE(truncated.body.find("error"), std::string::npos);
   EXPECT_EQ(Call("POST", "/v1/rounds/r1/statistics/keys", "eu", keys).status, 200);
@@ -111,8 +111,8 @@ TEST_F(HttpApiTest, NotReadyIs202AndOutOfPhaseIs409) {
   EXPECT_EQ(Call("GET", "/v1/rounds/r1/training/keys", "eu").status, 202);
 
   const secagg::MaskedInput masked{std::vector<uint64_t>(7, 1)};
-  const Response early = Call("POST", "/v1/rounds/r1/statistics/masked", "eu",
-                              Body(secagg::Encode(masked, 64)));
+  const Response early =
+      Call("POST", "/v1/rounds/r1/statistics/masked", "eu", Body(secagg::Encode(masked, 64)));
   EXPECT_EQ(early.status, 409) << early.body;
 }
 

@@ -101,8 +101,8 @@ TEST_F(ReleaseLogTest, CorruptionBeforeTheLastLineIsAnError) {
     std::ofstream out(Path(), std::ios::app | std::ios::binary);
     out << "{\"round\": 1}\n";
   }
-  std::ofstream(Path(), std::ios::app | std::ios::binary) << ReleaseRecordToJson(Record("r4")).dump()
-                                                          << "\n";
+  std::ofstream(Path(), std::ios::app | std::ios::binary)
+      << ReleaseRecordToJson(Record("r4")).dump() << "\n";
   try {
     ReleaseLog log(Path());
     FAIL() << "a corrupt record in the middle was accepted";

@@ -210,8 +210,8 @@ TEST_F(RoundStateTest, DropoutAtMaskedInputRenormalizesOverSurvivors) {
 
 TEST_F(RoundStateTest, TooFewSilosFailTheRound) {
   auto round = MakeRound("r-fail", TestConfig(kSilos));
-  const secagg::Round params({"r-fail/statistics", kSilos, 0, {}, 64,
-                              round->VectorLength(Stage::kStatistics)});
+  const secagg::Round params(
+      {"r-fail/statistics", kSilos, 0, {}, 64, round->VectorLength(Stage::kStatistics)});
   secagg::SecAggClient only(params, "eu-west");
   round->Accept(Stage::kStatistics, Upload::kKeys, "eu-west",
                 testing::Span(secagg::Encode(only.advertise())));

@@ -26,16 +26,18 @@
 namespace fedcrm::aggregator::testing {
 
 inline nlohmann::json TestSchema() {
-  return {{"label", {{"name", "churned"}, {"type", "binary"}, {"positive", "yes"}, {"negative", "no"}}},
-          {"features",
-           {{{"name", "tenure"}, {"type", "numeric"}},
-            {{"name", "spend"}, {"type", "numeric"}},
-            {{"name", "plan"}, {"type", "categorical"}, {"vocabulary", {"basic", "pro"}}}}}};
+  return {
+      {"label", {{"name", "churned"}, {"type", "binary"}, {"positive", "yes"}, {"negative", "no"}}},
+      {"features",
+       {{{"name", "tenure"}, {"type", "numeric"}},
+        {{"name", "spend"}, {"type", "numeric"}},
+        {{"name", "plan"}, {"type", "categorical"}, {"vocabulary", {"basic", "pro"}}}}}};
 }
 
 inline nlohmann::json TestConfig(const std::vector<std::string>& silos) {
   nlohmann::json roster = nlohmann::json::array();
-  for (const auto& s : silos) roster.push_back({{"name", s}, {"epsilonBudget", 5.0}, {"delta", 1e-5}});
+  for (const auto& s : silos)
+    roster.push_back({{"name", s}, {"epsilonBudget", 5.0}, {"delta", 1e-5}});
   return {{"modelLine", "churn-test"},
           {"task", "churn"},
           {"schema", TestSchema()},
@@ -43,11 +45,16 @@ inline nlohmann::json TestConfig(const std::vector<std::string>& silos) {
           {"baseModel", nullptr},
           {"seed", 7},
           {"training", {{"localSteps", 20}, {"learningRate", 0.5}, {"batchSize", 0}}},
-          {"privacy", {{"noiseMultiplier", 1.1}, {"clipNorm", 1.0}, {"samplingRate", 0.01}, {"delta", 1e-5}}},
-          {"aggregation", {{"weighting", "records"}, {"serverOptimizer", {{"type", "fedavg"}, {"learningRate", 1.0}}}}},
-          {"secureAggregation", {{"threshold", 0}, {"modulusBits", 32},
-                                 {"quantization", {{"clip", 8.0}, {"levelsBits", 16}}},
-                                 {"graph", {{"completeUpTo", 32}, {"degree", 0}}}}},
+          {"privacy",
+           {{"noiseMultiplier", 1.1}, {"clipNorm", 1.0}, {"samplingRate", 0.01}, {"delta", 1e-5}}},
+          {"aggregation",
+           {{"weighting", "records"},
+            {"serverOptimizer", {{"type", "fedavg"}, {"learningRate", 1.0}}}}},
+          {"secureAggregation",
+           {{"threshold", 0},
+            {"modulusBits", 32},
+            {"quantization", {{"clip", 8.0}, {"levelsBits", 16}}},
+            {"graph", {{"completeUpTo", 32}, {"degree", 0}}}}},
           {"silos", roster},
           {"deadlines", {{"phaseSeconds", 60}, {"maskedInputSeconds", 600}}}};
 }
@@ -57,9 +64,9 @@ class TestEnv {
  public:
   TestEnv() {
     runtime::Log().SetLevel(runtime::LogLevel::kError);
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fedcrm-aggregator-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(counter_++));
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("fedcrm-aggregator-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store_ = std::make_unique<model::ModelStore>(dir_ / "models");

@@ -3,6 +3,7 @@
 // explain` rely on, and a small OpenAPI v3 validator (types, required fields,
 // enums, bounds, lengths, patterns) that every example must pass. CEL rules
 // need a real API server; tests/integration/ covers them.
+#include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -13,8 +14,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace fedcrm::crds {
 namespace {
@@ -35,12 +34,22 @@ void PrintTo(const CrdCase& c, std::ostream* os) { *os << c.kind; }
 
 const std::vector<CrdCase>& Cases() {
   static const std::vector<CrdCase> kCases = {
-      {"crds/fedcrm.io_regionsilos.yaml", "RegionSilo", "regionsilos", "silo",
-       {"examples/kubernetes/regionsilo-eu-west.yaml", "examples/kubernetes/regionsilo-us-east.yaml",
+      {"crds/fedcrm.io_regionsilos.yaml",
+       "RegionSilo",
+       "regionsilos",
+       "silo",
+       {"examples/kubernetes/regionsilo-eu-west.yaml",
+        "examples/kubernetes/regionsilo-us-east.yaml",
         "examples/kubernetes/regionsilo-apac-southeast.yaml"}},
-      {"crds/fedcrm.io_federatedrounds.yaml", "FederatedRound", "federatedrounds", "fr",
+      {"crds/fedcrm.io_federatedrounds.yaml",
+       "FederatedRound",
+       "federatedrounds",
+       "fr",
        {"examples/kubernetes/federatedround-churn.yaml"}},
-      {"crds/fedcrm.io_federatedmodels.yaml", "FederatedModel", "federatedmodels", "fm",
+      {"crds/fedcrm.io_federatedmodels.yaml",
+       "FederatedModel",
+       "federatedmodels",
+       "fm",
        {"examples/kubernetes/federatedmodel-churn.yaml"}},
   };
   return kCases;
@@ -65,7 +74,8 @@ Kind KindOf(const YAML::Node& node) {
   static const std::regex kBool("true|True|TRUE|false|False|FALSE");
   static const std::regex kInt("[-+]?[0-9]+");
   static const std::regex kFloat(
-      "[-+]?([.][0-9]+|[0-9]+([.][0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?[.](inf|Inf|INF)|[.](nan|NaN|NAN)");
+      "[-+]?([.][0-9]+|[0-9]+([.][0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?[.](inf|Inf|INF)|[.](nan|NaN|"
+      "NAN)");
   const std::string& s = node.Scalar();
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Kind::kNull;
   if (std::regex_match(s, kBool)) return Kind::kBool;
@@ -106,7 +116,8 @@ class Validator {
   void Check(const YAML::Node& schema, const YAML::Node& value, const std::string& path) {
     const Kind kind = KindOf(value);
     if (Flag(schema, "x-kubernetes-int-or-string")) {
-      if (kind != Kind::kInteger && kind != Kind::kString) Fail(path, "expected an integer or a string");
+      if (kind != Kind::kInteger && kind != Kind::kString)
+        Fail(path, "expected an integer or a string");
     } else if (!Matches(kind, schema["type"].as<std::string>())) {
       Fail(path, "expected type " + schema["type"].as<std::string>());
       return;
@@ -197,7 +208,8 @@ class Validator {
     if (schema["maxLength"] && s.size() > schema["maxLength"].as<size_t>()) {
       Fail(path, "longer than maxLength");
     }
-    if (schema["pattern"] && !std::regex_search(s, std::regex(schema["pattern"].as<std::string>()))) {
+    if (schema["pattern"] &&
+        !std::regex_search(s, std::regex(schema["pattern"].as<std::string>()))) {
       Fail(path, "'" + s + "' does not match " + schema["pattern"].as<std::string>());
     }
   }
@@ -206,13 +218,15 @@ class Validator {
     if (schema["minimum"]) {
       const double min = schema["minimum"].as<double>();
       if (Flag(schema, "exclusiveMinimum") ? !(x > min) : !(x >= min)) {
-        Fail(path, "below the minimum" + std::string(Flag(schema, "exclusiveMinimum") ? " (exclusive)" : ""));
+        Fail(path, "below the minimum" +
+                       std::string(Flag(schema, "exclusiveMinimum") ? " (exclusive)" : ""));
       }
     }
     if (schema["maximum"]) {
       const double max = schema["maximum"].as<double>();
       if (Flag(schema, "exclusiveMaximum") ? !(x < max) : !(x <= max)) {
-        Fail(path, "above the maximum" + std::string(Flag(schema, "exclusiveMaximum") ? " (exclusive)" : ""));
+        Fail(path, "above the maximum" +
+                       std::string(Flag(schema, "exclusiveMaximum") ? " (exclusive)" : ""));
       }
     }
   }
@@ -279,7 +293,8 @@ TEST_P(CrdTest, NamesGroupVersionAndScope) {
 TEST_P(CrdTest, EverySchemaNodeHasATypeAndADescription) {
   std::vector<std::string> problems;
   Walk(Schema(crd_), "", [&](const YAML::Node& node, const std::string& path) {
-    if (!node["type"] && !Flag(node, "x-kubernetes-int-or-string")) problems.push_back(path + ": no type");
+    if (!node["type"] && !Flag(node, "x-kubernetes-int-or-string"))
+      problems.push_back(path + ": no type");
     // The API server forbids anything but `type` on the top-level metadata
     // (kube-apiserver refuses the CRD; tests/kube/crds-test.sh checks it).
     if (path == ".metadata") return;
@@ -311,8 +326,10 @@ TEST_P(CrdTest, SchemaIsStructural) {
     // Map-list keys must always be present, or the API server refuses the CRD.
     for (const auto& key : node["x-kubernetes-list-map-keys"]) {
       bool required = false;
-      for (const auto& r : node["items"]["required"]) required |= r.as<std::string>() == key.as<std::string>();
-      if (!required) problems.push_back(path + ": map key " + key.as<std::string>() + " not required");
+      for (const auto& r : node["items"]["required"])
+        required |= r.as<std::string>() == key.as<std::string>();
+      if (!required)
+        problems.push_back(path + ": map key " + key.as<std::string>() + " not required");
     }
     if (node["default"]) {
       for (const auto& error : Validator().Validate(node, node["default"])) {
@@ -321,11 +338,13 @@ TEST_P(CrdTest, SchemaIsStructural) {
     }
     if (node["enum"]) {
       for (const auto& option : node["enum"]) {
-        if (!Matches(KindOf(option), type)) problems.push_back(path + ": enum value of the wrong type");
+        if (!Matches(KindOf(option), type))
+          problems.push_back(path + ": enum value of the wrong type");
       }
     }
     for (const auto& rule : node["x-kubernetes-validations"]) {
-      if (!rule["rule"] || !rule["message"]) problems.push_back(path + ": a CEL rule without a message");
+      if (!rule["rule"] || !rule["message"])
+        problems.push_back(path + ": a CEL rule without a message");
     }
   });
   EXPECT_TRUE(problems.empty()) << Join(problems);
@@ -379,7 +398,8 @@ TEST_P(CrdTest, PrinterColumnsPointAtExistingFields) {
   for (const auto& column : columns) {
     const std::string path = column["jsonPath"].as<std::string>();
     std::string why;
-    EXPECT_TRUE(PathExists(Schema(crd_), path, &why)) << column["name"] << " " << path << ": " << why;
+    EXPECT_TRUE(PathExists(Schema(crd_), path, &why))
+        << column["name"] << " " << path << ": " << why;
     EXPECT_TRUE(column["name"] && column["type"]);
     has_age |= column["name"].as<std::string>() == "Age" && path == ".metadata.creationTimestamp";
   }
@@ -400,8 +420,9 @@ TEST_P(CrdTest, ConditionsHaveTheMetav1Shape) {
   ASSERT_TRUE(conditions);
   EXPECT_EQ(conditions["x-kubernetes-list-type"].as<std::string>(), "map");
   const YAML::Node item = conditions["items"];
-  EXPECT_EQ(item["required"].as<std::vector<std::string>>(),
-            (std::vector<std::string>{"type", "status", "lastTransitionTime", "reason", "message"}));
+  EXPECT_EQ(
+      item["required"].as<std::vector<std::string>>(),
+      (std::vector<std::string>{"type", "status", "lastTransitionTime", "reason", "message"}));
   EXPECT_EQ(item["properties"]["status"]["enum"].as<std::vector<std::string>>(),
             (std::vector<std::string>{"True", "False", "Unknown"}));
   EXPECT_EQ(item["properties"]["lastTransitionTime"]["format"].as<std::string>(), "date-time");
@@ -425,9 +446,11 @@ INSTANTIATE_TEST_SUITE_P(AllCrds, CrdTest, ::testing::ValuesIn(Cases()),
 // ---- cross-CRD consistency ---------------------------------------------------
 
 TEST(CrdConsistencyTest, RoundTemplateIsAFederatedRoundSpec) {
-  const YAML::Node round = Schema(Load("crds/fedcrm.io_federatedrounds.yaml"))["properties"]["spec"];
-  const YAML::Node tmpl = Schema(Load("crds/fedcrm.io_federatedmodels.yaml"))["properties"]["spec"]
-                              ["properties"]["roundTemplate"]["properties"]["spec"];
+  const YAML::Node round =
+      Schema(Load("crds/fedcrm.io_federatedrounds.yaml"))["properties"]["spec"];
+  const YAML::Node tmpl =
+      Schema(Load("crds/fedcrm.io_federatedmodels.yaml"))["properties"]["spec"]["properties"]
+                                                         ["roundTemplate"]["properties"]["spec"];
   for (const char* key : {"properties", "required", "x-kubernetes-validations"}) {
     EXPECT_EQ(YAML::Dump(tmpl[key]), YAML::Dump(round[key])) << key;
   }
@@ -436,8 +459,8 @@ TEST(CrdConsistencyTest, RoundTemplateIsAFederatedRoundSpec) {
 TEST(CrdConsistencyTest, ConditionSchemasAreIdentical) {
   std::set<std::string> shapes;
   for (const auto& c : Cases()) {
-    YAML::Node item = YAML::Clone(Schema(Load(c.file))["properties"]["status"]["properties"]
-                                      ["conditions"]["items"]);
+    YAML::Node item = YAML::Clone(
+        Schema(Load(c.file))["properties"]["status"]["properties"]["conditions"]["items"]);
     item.remove("description");
     item["properties"]["type"].remove("description");
     shapes.insert(YAML::Dump(item));
@@ -449,7 +472,8 @@ TEST(CrdConsistencyTest, ConditionSchemasAreIdentical) {
 // spec.round must exist in the CRD, with the simulation's one extension, "auto".
 TEST(CrdConsistencyTest, SimulationRoundFieldsExistInFederatedRound) {
   const YAML::Node spec = Schema(Load("crds/fedcrm.io_federatedrounds.yaml"))["properties"]["spec"];
-  for (const char* file : {"examples/churn.yaml", "examples/lead-scoring.yaml", "examples/service.yaml"}) {
+  for (const char* file :
+       {"examples/churn.yaml", "examples/lead-scoring.yaml", "examples/service.yaml"}) {
     YAML::Node round = YAML::Clone(Load(file)["spec"]["round"]);
     round["privacy"]["noiseMultiplier"] = 1.0;  // "auto" is calibrated by fedcrm simulate
     round["siloSelector"] = YAML::Node(YAML::NodeType::Map);
@@ -482,17 +506,22 @@ class InvalidExampleTest : public ::testing::Test {
 };
 
 TEST_F(InvalidExampleTest, EpsilonMustBePositive) {
-  const auto errors = Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["epsilon"] = 0; });
-  EXPECT_TRUE(Mentions(errors, "spec.privacyBudget.epsilon: below the minimum (exclusive)")) << Join(errors);
+  const auto errors =
+      Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["epsilon"] = 0; });
+  EXPECT_TRUE(Mentions(errors, "spec.privacyBudget.epsilon: below the minimum (exclusive)"))
+      << Join(errors);
 }
 
 TEST_F(InvalidExampleTest, DeltaMustBeBelowOne) {
-  const auto errors = Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["delta"] = 1; });
-  EXPECT_TRUE(Mentions(errors, "spec.privacyBudget.delta: above the maximum (exclusive)")) << Join(errors);
+  const auto errors =
+      Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["delta"] = 1; });
+  EXPECT_TRUE(Mentions(errors, "spec.privacyBudget.delta: above the maximum (exclusive)"))
+      << Join(errors);
 }
 
 TEST_F(InvalidExampleTest, SamplingRateAtMostOne) {
-  const auto errors = Errors(round_crd_, round_, [](YAML::Node& o) { o["spec"]["privacy"]["samplingRate"] = 1.5; });
+  const auto errors =
+      Errors(round_crd_, round_, [](YAML::Node& o) { o["spec"]["privacy"]["samplingRate"] = 1.5; });
   EXPECT_TRUE(Mentions(errors, "spec.privacy.samplingRate: above the maximum")) << Join(errors);
   EXPECT_TRUE(Errors(round_crd_, round_, [](YAML::Node& o) {
                 o["spec"]["privacy"]["samplingRate"] = 1;
@@ -503,36 +532,39 @@ TEST_F(InvalidExampleTest, NoiseMultiplierMustBePositiveAndANumber) {
   EXPECT_FALSE(Errors(round_crd_, round_, [](YAML::Node& o) {
                  o["spec"]["privacy"]["noiseMultiplier"] = 0;
                }).empty());
-  const auto errors = Errors(round_crd_, round_, [](YAML::Node& o) {
-    o["spec"]["privacy"]["noiseMultiplier"] = "auto";
-  });
-  EXPECT_TRUE(Mentions(errors, "spec.privacy.noiseMultiplier: expected type number")) << Join(errors);
+  const auto errors = Errors(
+      round_crd_, round_, [](YAML::Node& o) { o["spec"]["privacy"]["noiseMultiplier"] = "auto"; });
+  EXPECT_TRUE(Mentions(errors, "spec.privacy.noiseMultiplier: expected type number"))
+      << Join(errors);
 }
 
 TEST_F(InvalidExampleTest, EnumsRequiredFieldsAndUnknownFields) {
-  auto errors = Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["jurisdiction"] = "HIPAA"; });
+  auto errors =
+      Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["jurisdiction"] = "HIPAA"; });
   EXPECT_TRUE(Mentions(errors, "spec.jurisdiction: unsupported value 'HIPAA'")) << Join(errors);
   errors = Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"].remove("region"); });
   EXPECT_TRUE(Mentions(errors, "spec.region: required")) << Join(errors);
-  errors = Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["epsilom"] = 1; });
+  errors =
+      Errors(silo_crd_, silo_, [](YAML::Node& o) { o["spec"]["privacyBudget"]["epsilom"] = 1; });
   EXPECT_TRUE(Mentions(errors, "spec.privacyBudget.epsilom: unknown field")) << Join(errors);
-  errors = Errors(round_crd_, round_, [](YAML::Node& o) {
-    o["spec"]["secureAggregation"]["modulusBits"] = 48;
-  });
-  EXPECT_TRUE(Mentions(errors, "spec.secureAggregation.modulusBits: unsupported value")) << Join(errors);
+  errors = Errors(round_crd_, round_,
+                  [](YAML::Node& o) { o["spec"]["secureAggregation"]["modulusBits"] = 48; });
+  EXPECT_TRUE(Mentions(errors, "spec.secureAggregation.modulusBits: unsupported value"))
+      << Join(errors);
 }
 
 TEST_F(InvalidExampleTest, PatternsListsAndQuotedScalars) {
-  auto errors = Errors(round_crd_, round_, [](YAML::Node& o) {
-    o["spec"]["baseModel"]["digest"] = "sha256:ABC";
-  });
-  EXPECT_TRUE(Mentions(errors, "spec.baseModel.digest: 'sha256:ABC' does not match")) << Join(errors);
+  auto errors = Errors(round_crd_, round_,
+                       [](YAML::Node& o) { o["spec"]["baseModel"]["digest"] = "sha256:ABC"; });
+  EXPECT_TRUE(Mentions(errors, "spec.baseModel.digest: 'sha256:ABC' does not match"))
+      << Join(errors);
   errors = Errors(round_crd_, round_, [](YAML::Node& o) {
     o["spec"]["schema"]["features"].push_back(YAML::Clone(o["spec"]["schema"]["features"][0]));
   });
   EXPECT_TRUE(Mentions(errors, "spec.schema.features[13]: duplicate entry")) << Join(errors);
   // An unquoted yes/no is a string in YAML 1.2, but a plain number is not.
-  errors = Errors(round_crd_, round_, [](YAML::Node& o) { o["spec"]["schema"]["label"]["positive"] = 1; });
+  errors = Errors(round_crd_, round_,
+                  [](YAML::Node& o) { o["spec"]["schema"]["label"]["positive"] = 1; });
   EXPECT_TRUE(Mentions(errors, "spec.schema.label.positive: expected type string")) << Join(errors);
   errors = Errors(round_crd_, round_, [](YAML::Node& o) { o["spec"]["minParticipants"] = 1; });
   EXPECT_TRUE(Mentions(errors, "spec.minParticipants: below the minimum")) << Join(errors);

@@ -59,7 +59,8 @@ TEST(RoundConfigTest, ErrorsNameTheField) {
   expect_error(json, "privacy.samplingRate");
   json = Minimal();
   json["silos"].push_back({{"name", "apac"}});
-  json["secureAggregation"] = {{"quantization", {{"levelsBits", 31}}}};  // 3 * (2^31 - 1) wraps 2^32
+  json["secureAggregation"] = {
+      {"quantization", {{"levelsBits", 31}}}};  // 3 * (2^31 - 1) wraps 2^32
   expect_error(json, "");
   json = Minimal();
   json.erase("schema");

@@ -10,21 +10,31 @@ using std::chrono::seconds;
 
 TEST(BackoffTest, DoublesUpToTheCapWithoutJitter) {
   FakeClock clock;
-  Backoff backoff({.initial = milliseconds(100), .cap = milliseconds(700), .factor = 2.0,
-                   .jitter = 0.0, .reset_after = seconds(60), .clock = &clock, .seed = 1});
+  Backoff backoff({.initial = milliseconds(100),
+                   .cap = milliseconds(700),
+                   .factor = 2.0,
+                   .jitter = 0.0,
+                   .reset_after = seconds(60),
+                   .clock = &clock,
+                   .seed = 1});
   std::vector<Clock::Duration> got;
   for (int i = 0; i < 5; ++i) got.push_back(backoff.Next());
-  EXPECT_EQ(got, (std::vector<Clock::Duration>{milliseconds(100), milliseconds(200),
-                                                milliseconds(400), milliseconds(700),
-                                                milliseconds(700)}));
+  EXPECT_EQ(got,
+            (std::vector<Clock::Duration>{milliseconds(100), milliseconds(200), milliseconds(400),
+                                          milliseconds(700), milliseconds(700)}));
   backoff.Reset();
   EXPECT_EQ(backoff.Next(), milliseconds(100));
 }
 
 TEST(BackoffTest, ResetsAfterAHealthyPeriod) {
   FakeClock clock;
-  Backoff backoff({.initial = milliseconds(100), .cap = seconds(10), .factor = 2.0,
-                   .jitter = 0.0, .reset_after = seconds(60), .clock = &clock, .seed = 1});
+  Backoff backoff({.initial = milliseconds(100),
+                   .cap = seconds(10),
+                   .factor = 2.0,
+                   .jitter = 0.0,
+                   .reset_after = seconds(60),
+                   .clock = &clock,
+                   .seed = 1});
   backoff.Next();
   clock.Advance(seconds(1));
   EXPECT_EQ(backoff.Next(), milliseconds(200));
@@ -36,8 +46,12 @@ TEST(BackoffTest, ResetsAfterAHealthyPeriod) {
 
 TEST(BackoffTest, JitterStaysInRangeAndIsSeeded) {
   FakeClock clock;
-  BackoffOptions options{.initial = milliseconds(100), .cap = seconds(1), .factor = 2.0,
-                         .jitter = 0.5, .reset_after = seconds(60), .clock = &clock,
+  BackoffOptions options{.initial = milliseconds(100),
+                         .cap = seconds(1),
+                         .factor = 2.0,
+                         .jitter = 0.5,
+                         .reset_after = seconds(60),
+                         .clock = &clock,
                          .seed = 42};
   Backoff a(options);
   Backoff b(options);

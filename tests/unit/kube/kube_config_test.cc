@@ -14,9 +14,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // "-----BEGIN CA-----\n" etc. in base64, so tests see decoded bytes.
-constexpr char kCaData[] = "Q0EgUEVN";      // "CA PEM"
-constexpr char kCertData[] = "Q0VSVA==";    // "CERT"
-constexpr char kKeyData[] = "S0VZ";         // "KEY"
+constexpr char kCaData[] = "Q0EgUEVN";    // "CA PEM"
+constexpr char kCertData[] = "Q0VSVA==";  // "CERT"
+constexpr char kKeyData[] = "S0VZ";       // "KEY"
 
 class TempDir {
  public:
@@ -59,7 +59,8 @@ contexts:
 users:
 - name: admin
   user:
-)" + user_body + R"(
+)" + user_body +
+         R"(
 - name: robot
   user:
     tokenFile: tokens/robot
@@ -208,8 +209,9 @@ TEST(KubeconfigTest, InsecureOnlyWhenExplicitlyAllowed) {
   std::string insecure =
       "current-context: c\ncontexts:\n- name: c\n  context: {cluster: x}\n"
       "clusters:\n- name: x\n  cluster: {server: 'https://a', insecure-skip-tls-verify: true}\n";
-  EXPECT_NE(ErrorOf([&] { ParseKubeconfig(insecure, "f", ""); })
-                .find("clusters[0].cluster.insecure-skip-tls-verify: refused"),
+  EXPECT_NE(ErrorOf([&] {
+              ParseKubeconfig(insecure, "f", "");
+            }).find("clusters[0].cluster.insecure-skip-tls-verify: refused"),
             std::string::npos);
   KubeConfig c = ParseKubeconfig(insecure, "f", "", {.context = "", .allow_insecure = true});
   EXPECT_TRUE(c.insecure_skip_tls_verify);
@@ -218,7 +220,8 @@ TEST(KubeconfigTest, InsecureOnlyWhenExplicitlyAllowed) {
       "current-context: c\ncontexts:\n- name: c\n  context: {cluster: x}\n"
       "clusters:\n- name: x\n  cluster: {server: 'http://a:8080'}\n";
   EXPECT_THROW(ParseKubeconfig(http, "f", ""), ConfigError);
-  EXPECT_EQ(ParseKubeconfig(http, "f", "", {.context = "", .allow_insecure = true}).server, "http://a:8080");
+  EXPECT_EQ(ParseKubeconfig(http, "f", "", {.context = "", .allow_insecure = true}).server,
+            "http://a:8080");
 }
 
 TEST(Base64Test, StrictDecoding) {
@@ -287,8 +290,7 @@ TEST_F(InClusterTest, RejectsABadNamespaceFile) {
 TEST_F(InClusterTest, ClearErrorsOutsideACluster) {
   dir_.Write("ca.crt", "CA");
   EXPECT_EQ(ErrorOf([&] { InClusterConfig(Options()); }),
-            "in-cluster config: token: cannot read token file " +
-                (dir_.path() / "token").string());
+            "in-cluster config: token: cannot read token file " + (dir_.path() / "token").string());
   dir_.Write("token", "tok");
   env_.erase("KUBERNETES_SERVICE_PORT");
   EXPECT_NE(ErrorOf([&] { InClusterConfig(Options()); }).find("KUBERNETES_SERVICE_PORT"),

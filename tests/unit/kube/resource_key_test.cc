@@ -16,8 +16,8 @@ TEST(ObjectKeyTest, RoundTripsNamespacedAndClusterScoped) {
 }
 
 TEST(ObjectKeyTest, RejectsMalformedKeys) {
-  for (const char* bad : {"", "/", "ns/", "/name", "a/b/c", "NS/name", "ns/Name", "ns/-a",
-                          "ns/a..b", "ns/a_b"}) {
+  for (const char* bad :
+       {"", "/", "ns/", "/name", "a/b/c", "NS/name", "ns/Name", "ns/-a", "ns/a..b", "ns/a_b"}) {
     EXPECT_THROW(ParseObjectKey(bad), ConfigError) << bad;
   }
   try {

@@ -199,8 +199,8 @@ TEST(WorkQueueTest, PerKeyBackoffIsCapped) {
 
 TEST(WorkQueueTest, LargeBaseDelaySaturatesInsteadOfOverflowing) {
   FakeClock clock;
-  WorkQueue q({.base_delay = std::chrono::hours(1), .max_delay = std::chrono::hours(24),
-               .clock = &clock});
+  WorkQueue q(
+      {.base_delay = std::chrono::hours(1), .max_delay = std::chrono::hours(24), .clock = &clock});
   for (int i = 0; i < 70; ++i) q.AddRateLimited("k");
   clock.Advance(std::chrono::hours(1));
   EXPECT_EQ(q.Len(), 1u);  // the first, 1 h, delay still holds

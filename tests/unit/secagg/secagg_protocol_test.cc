@@ -128,8 +128,8 @@ TEST(SecAggProtocolTest, SumIsExactWithDropoutsAtEveryPhase) {
   for (int n : {3, 10}) {
     const int t = n / 2 + 1;  // the default threshold on a complete graph
     const int max_drops = n - t;
-    for (DropAt phase : {DropAt::kAdvertise, DropAt::kShareKeys, DropAt::kMaskedInput,
-                         DropAt::kUnmask}) {
+    for (DropAt phase :
+         {DropAt::kAdvertise, DropAt::kShareKeys, DropAt::kMaskedInput, DropAt::kUnmask}) {
       for (int drops = 1; drops <= max_drops; ++drops) {
         SCOPED_TRACE("n=" + std::to_string(n) + " phase=" + std::to_string(int(phase)) +
                      " drops=" + std::to_string(drops));
@@ -145,8 +145,10 @@ TEST(SecAggProtocolTest, SumIsExactWithDropoutsAtEveryPhase) {
 
 TEST(SecAggProtocolTest, MixedDropoutsInALargeSparseFederation) {
   // 50 clients on a k-regular graph (complete only up to 32).
-  std::map<int, DropAt> plan = {{3, DropAt::kAdvertise}, {11, DropAt::kShareKeys},
-                                {20, DropAt::kMaskedInput}, {33, DropAt::kUnmask},
+  std::map<int, DropAt> plan = {{3, DropAt::kAdvertise},
+                                {11, DropAt::kShareKeys},
+                                {20, DropAt::kMaskedInput},
+                                {33, DropAt::kUnmask},
                                 {47, DropAt::kMaskedInput}};
   const Outcome o = RunRound(50, 32, 128, plan, 4242);
   ASSERT_EQ(o.phase, ServerPhase::kDone) << o.failure;

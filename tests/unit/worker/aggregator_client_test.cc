@@ -19,8 +19,8 @@ class AggregatorClientTest : public ::testing::Test {
     server_ = std::make_unique<runtime::HttpsServer>(TestPki::Get().ServerOptions());
     server_->Handle("GET", "/v1/rounds/r1", [](const runtime::Request& r) {
       if (r.path == "/v1/rounds/r1") {
-        return runtime::Response::Json(200, R"({"phase": "statistics/keys", "who": ")" +
-                                                r.peer_identity + "\"}");
+        return runtime::Response::Json(
+            200, R"({"phase": "statistics/keys", "who": ")" + r.peer_identity + "\"}");
       }
       return runtime::Response::Error(404, "unknown download");
     });

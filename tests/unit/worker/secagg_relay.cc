@@ -70,8 +70,7 @@ runtime::Response SecAggRelay::Handle(const runtime::Request& request) {
 }
 
 runtime::Response SecAggRelay::Dispatch(secagg::SecAggServer& server, const std::string& method,
-                                        const std::string& what,
-                                        const runtime::Request& request) {
+                                        const std::string& what, const runtime::Request& request) {
   const std::string& client = request.peer_identity;
   secagg::DecodeLimits limits;
   limits.max_clients = server.round().roster().size();

@@ -53,8 +53,7 @@ class SecureSumTest : public ::testing::Test {
     const AggregatorClient client(*http, options);
     try {
       RunSecureSum(
-          client, *round_, "train", kSilos[i],
-          [&] { return Input(i); },
+          client, *round_, "train", kSilos[i], [&] { return Input(i); },
           [&](const std::string& step) {
             if (step == drop_at) throw DropAt{step};
           });
@@ -96,9 +95,8 @@ TEST_F(SecureSumTest, SiloDroppingBeforeMaskedInputIsLeftOutOfTheSum) {
   std::vector<std::future<bool>> silos;
   for (size_t i = 0; i < kSilos.size(); ++i) {
     const std::string drop_at = i == 1 ? "train/masked" : "";
-    silos.push_back(std::async(std::launch::async, [this, i, drop_at] {
-      return RunSilo(i, drop_at);
-    }));
+    silos.push_back(
+        std::async(std::launch::async, [this, i, drop_at] { return RunSilo(i, drop_at); }));
   }
   EXPECT_TRUE(silos[0].get());
   EXPECT_FALSE(silos[1].get());
@@ -123,14 +121,12 @@ TEST_F(SecureSumTest, InputOfTheWrongLengthIsRefusedBeforeSending) {
   // The other two silos advertise and share so the first phases close.
   std::vector<std::future<bool>> others;
   for (size_t i = 1; i < kSilos.size(); ++i) {
-    others.push_back(std::async(std::launch::async, [this, i] {
-      return RunSilo(i, "train/masked");
-    }));
+    others.push_back(
+        std::async(std::launch::async, [this, i] { return RunSilo(i, "train/masked"); }));
   }
   std::vector<std::string> sent;
   EXPECT_THROW(RunSecureSum(
-                   client, *round_, "train", kSilos[0],
-                   [] { return std::vector<uint64_t>(2, 1); },
+                   client, *round_, "train", kSilos[0], [] { return std::vector<uint64_t>(2, 1); },
                    [&](const std::string& step) { sent.push_back(step); }),
                secagg::SecAggError);
   EXPECT_EQ(sent, (std::vector<std::string>{"train/keys", "train/shares"}));

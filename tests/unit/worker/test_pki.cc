@@ -43,8 +43,8 @@ runtime::ServerOptions TestPki::ServerOptions() const {
 std::unique_ptr<runtime::HttpsClient> TestPki::ClientFor(const std::string& identity) const {
   const runtime::IssuedCertificate& cert = Client(identity);
   runtime::ClientOptions options;
-  options.tls = runtime::TlsClientOptions{ca_.certificate_pem(), cert.certificate_pem,
-                                          cert.private_key_pem};
+  options.tls =
+      runtime::TlsClientOptions{ca_.certificate_pem(), cert.certificate_pem, cert.private_key_pem};
   options.connect_timeout = std::chrono::seconds(5);
   options.request_timeout = std::chrono::seconds(5);
   return std::make_unique<runtime::HttpsClient>(std::move(options));

@@ -50,12 +50,31 @@ TEST(WorkerOptionsTest, FlagWinsOverEnvironment) {
 }
 
 TEST(WorkerOptionsTest, FlagsAloneSuffice) {
-  const WorkerOptions options = ParseWorkerOptions(
-      {"--aggregator-url", "https://127.0.0.1:9443/", "--round", "r", "--silo", "s", "--data",
-       "d.csv", "--tls-cert", "c", "--tls-key", "k", "--ca", "ca", "--test-fraction", "0.25",
-       "--split-seed", "9", "--poll-interval-ms", "50", "--timeout-seconds", "30", "--fail-at",
-       "training/masked"},
-      {});
+  const WorkerOptions options = ParseWorkerOptions({"--aggregator-url",
+                                                    "https://127.0.0.1:9443/",
+                                                    "--round",
+                                                    "r",
+                                                    "--silo",
+                                                    "s",
+                                                    "--data",
+                                                    "d.csv",
+                                                    "--tls-cert",
+                                                    "c",
+                                                    "--tls-key",
+                                                    "k",
+                                                    "--ca",
+                                                    "ca",
+                                                    "--test-fraction",
+                                                    "0.25",
+                                                    "--split-seed",
+                                                    "9",
+                                                    "--poll-interval-ms",
+                                                    "50",
+                                                    "--timeout-seconds",
+                                                    "30",
+                                                    "--fail-at",
+                                                    "training/masked"},
+                                                   {});
   EXPECT_EQ(options.aggregator_url, "https://127.0.0.1:9443");  // trailing slash dropped
   EXPECT_EQ(options.test_fraction, 0.25);
   EXPECT_EQ(options.split_seed, 9u);

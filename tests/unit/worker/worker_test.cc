@@ -40,9 +40,10 @@ class CaptureStderr {
 class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fedcrm_worker_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("fedcrm_worker_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     regions_ = data::synthetic::Regions("churn");
@@ -95,19 +96,20 @@ class WorkerTest : public ::testing::Test {
         {"modelLine", "churn-worker-test"},
         {"task", "churn"},
         {"schema", data::synthetic::DefaultSchema("churn")},
-        {"model", {{"type", "logistic"}, {"l2", 0.0001}, {"hiddenLayers", nlohmann::json::array()}}},
+        {"model",
+         {{"type", "logistic"}, {"l2", 0.0001}, {"hiddenLayers", nlohmann::json::array()}}},
         {"baseModel", base_model.empty() ? nlohmann::json(nullptr) : nlohmann::json(base_model)},
         {"seed", 7},
         {"training", {{"localSteps", 5}, {"learningRate", 0.5}, {"batchSize", 64}}},
         {"privacy",
          {{"noiseMultiplier", 1.0}, {"clipNorm", 1.0}, {"samplingRate", 0.1}, {"delta", 1e-5}}},
         {"aggregation", {{"weighting", "records"}}},
-        {"secureAggregation", {{"modulusBits", 32}, {"quantization", {{"clip", 8.0}, {"levelsBits", 16}}}}},
+        {"secureAggregation",
+         {{"modulusBits", 32}, {"quantization", {{"clip", 8.0}, {"levelsBits", 16}}}}},
         {"silos", silos},
         {"deadlines", {{"phaseSeconds", 20}, {"maskedInputSeconds", masked_input_seconds}}}};
-    const runtime::ClientResponse response =
-        coordinator_->Send("PUT", Url() + "/v1/rounds/" + round, config.dump(), "application/json",
-                           {});
+    const runtime::ClientResponse response = coordinator_->Send(
+        "PUT", Url() + "/v1/rounds/" + round, config.dump(), "application/json", {});
     ASSERT_EQ(response.status, 201) << response.body;
   }
 
