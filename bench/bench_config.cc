@@ -120,6 +120,47 @@ std::vector<TrainingWorkload> ReadTraining(const Reader& top, const BenchConfig&
   return out;
 }
 
+// A non-empty array whose items each pass `check`, read as T.
+template <typename T, typename Check>
+std::vector<T> ReadList(const Reader& reader, const std::string& name, const char* expected,
+                        Check check) {
+  const json& list = reader.Field(name);
+  if (!list.is_array() || list.empty()) {
+    throw ConfigError(reader.Where(name), "expected a non-empty array");
+  }
+  std::vector<T> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!check(list[i])) {
+      throw ConfigError(reader.Where(name + "[" + std::to_string(i) + "]"),
+                        std::string("expected ") + expected + ", got " + list[i].dump());
+    }
+    out.push_back(list[i].get<T>());
+  }
+  return out;
+}
+
+SecAggWorkload ReadSecAgg(const Reader& top) {
+  const Reader secagg(top.Field("secagg"), top.Where("secagg"));
+  SecAggWorkload w;
+  // Three clients is the smallest round with a strict-majority threshold below n.
+  w.clients = ReadList<int>(secagg, "clients", "an integer in [3, 65536]", [](const json& v) {
+    return v.is_number_integer() && v.get<int64_t>() >= 3 && v.get<int64_t>() <= 65536;
+  });
+  w.vector_lengths =
+      ReadList<int64_t>(secagg, "vector_lengths", "an integer in [1, 2^28]", [](const json& v) {
+        return v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= (1 << 28);
+      });
+  w.dropout_rates =
+      ReadList<double>(secagg, "dropout_rates", "a number in [0, 1)", [](const json& v) {
+        return v.is_number() && v.get<double>() >= 0.0 && v.get<double>() < 1.0;
+      });
+  w.modulus_bits = static_cast<int>(secagg.PositiveInt("modulus_bits"));
+  if (w.modulus_bits > 64) throw ConfigError(secagg.Where("modulus_bits"), "expected 1..64");
+  w.repetitions = static_cast<int>(secagg.PositiveInt("repetitions"));
+  w.min_time_s = secagg.Positive("min_time_s");
+  return w;
+}
+
 }  // namespace
 
 const DatasetSpec& BenchConfig::Dataset(const std::string& name) const {
@@ -160,6 +201,7 @@ BenchConfig LoadBenchConfig(const std::string& path) {
   if (config.accountant.sampling_rate > 1.0 || config.accountant.delta >= 1.0) {
     throw ConfigError(top.Where("accountant"), "expected sampling_rate <= 1 and delta < 1");
   }
+  config.secagg = ReadSecAgg(top);
   return config;
 }
 

@@ -33,6 +33,19 @@ struct AccountantWorkload {
   int64_t steps = 0;
 };
 
+// SecAgg+ cost: every (clients, vector length) pair, and for the server every
+// dropout rate too. Dropped clients leave after sharing keys and before
+// sending their masked input, the case that makes the server expand the
+// pairwise masks of every dropped client.
+struct SecAggWorkload {
+  std::vector<int> clients;
+  std::vector<int64_t> vector_lengths;
+  std::vector<double> dropout_rates;  // each in [0, 1)
+  int modulus_bits = 32;
+  int repetitions = 0;
+  double min_time_s = 0.0;
+};
+
 struct BenchConfig {
   int64_t rows = 0;        // examples in every data set
   uint64_t seed = 0;       // data generation
@@ -46,6 +59,7 @@ struct BenchConfig {
   std::vector<DatasetSpec> datasets;
   std::vector<TrainingWorkload> training;
   AccountantWorkload accountant;
+  SecAggWorkload secagg;
 
   double SamplingRate() const {
     return static_cast<double>(batch_size) / static_cast<double>(rows);

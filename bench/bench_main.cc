@@ -12,6 +12,7 @@
 #include "bench/accountant_benchmarks.h"
 #include "bench/bench_config.h"
 #include "bench/bench_flags.h"
+#include "bench/secagg_benchmarks.h"
 #include "bench/training_benchmarks.h"
 #include "core/common/error.h"
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     const fedcrm::bench::BenchConfig config = fedcrm::bench::LoadBenchConfig(flags.at("config"));
     fedcrm::bench::RegisterTrainingBenchmarks(config, flags.at("data_dir"));
     fedcrm::bench::RegisterAccountantBenchmarks(config);
+    fedcrm::bench::RegisterSecAggBenchmarks(config);
   } catch (const fedcrm::Error& e) {
     std::cerr << "fedcrm_bench: " << e.what() << "\n";
     return 2;

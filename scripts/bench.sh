@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: fedcrm's DP-SGD training throughput and privacy accountant,
-# side by side in one run with scikit-learn, PyTorch/Opacus and dp_accounting
-# on the same data. Reports; never asserts.
+# make bench: fedcrm's DP-SGD training throughput, privacy accountant and
+# SecAgg+ masking/unmasking, side by side in one run with scikit-learn,
+# PyTorch/Opacus, dp_accounting and Flower on the same data. Reports; never
+# asserts.
 #
 #   scripts/bench.sh [BUILD_DIR]        (default: build)
 #
@@ -29,7 +30,7 @@ for tool in fedcrm_bench_data fedcrm_bench; do
   fi
 done
 mkdir -p "$out_dir"
-rm -f "$out_dir"/{fedcrm,training_peers,accountant_peers,results}.json
+rm -f "$out_dir"/{fedcrm,training_peers,accountant_peers,secagg_peers,results}.json
 data_dir="$(mktemp -d "${TMPDIR:-/tmp}/fedcrm-bench.XXXXXX")"
 trap 'rm -rf "$data_dir"' EXIT
 
@@ -99,6 +100,13 @@ if [[ $peers == 1 ]]; then
     report_args+=(--accountant_peers "$out_dir/accountant_peers.json")
   else
     skipped+=("accountant peers: failed (output above)")
+  fi
+  echo "bench: Python peer (Flower SecAgg+)"
+  if PYTHONPATH=bench/peers "$python" bench/peers/secagg_peers.py --config "$config" \
+      --out "$out_dir/secagg_peers.json"; then
+    report_args+=(--secagg_peers "$out_dir/secagg_peers.json")
+  else
+    skipped+=("flower: failed (output above)")
   fi
 fi
 
