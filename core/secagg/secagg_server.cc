@@ -225,10 +225,12 @@ void SecAggServer::ClosePhase(Clock::time_point now) {
   deadline_ = now + PhaseDuration(phase_);
 }
 
-// Reconstructs one secret of `owner` from the unmasking shares and expands
-// it: the self-mask of a survivor, or the pairwise masks a dropped client
-// shared with the survivors (as they added them). Empty on failure.
-std::vector<uint64_t> SecAggServer::Recover(const std::string& owner, bool self_mask) const {
+// Reconstructs one secret of `owner` from the unmasking shares and removes
+// its masks from `sum` in place, streaming (no full-length mask vector): the
+// self-mask of a survivor, or the pairwise masks a dropped client shared with
+// the survivors (as they applied them). Throws SecAggError below threshold.
+void SecAggServer::RemoveMasks(const std::string& owner, bool self_mask,
+                               std::vector<uint64_t>* sum) const {
   std::vector<Share> shares;
   for (const auto& [client, message] : unmasked_) {
     const auto& list = self_mask ? message.self_mask_shares : message.mask_key_shares;
@@ -245,18 +247,17 @@ std::vector<uint64_t> SecAggServer::Recover(const std::string& owner, bool self_
   }
   const Secret32 secret = Combine(shares, round_.threshold());
   const int bits = round_.modulus_bits();
-  if (self_mask) return ExpandMask(secret, round_.vector_length(), bits);
-
-  // The dropped client's masks as the survivors applied them.
+  if (self_mask) {
+    SubtractMask(*sum, secret, bits);
+    return;
+  }
   const KeyPair owner_keys = KeyPair::FromPrivateKey(secret);
-  std::vector<uint64_t> masks(round_.vector_length(), 0);
   for (const auto& [survivor, input] : masked_) {
     if (!round_.graph().AreNeighbours(owner, survivor)) continue;
     const Seed seed =
         PairwiseMaskSeed(owner_keys, advertised_.at(survivor).mask_key, round_, owner, survivor);
-    ApplyPairwiseMask(masks, seed, survivor, owner, bits);
+    RemovePairwiseMask(*sum, seed, survivor, owner, bits);
   }
-  return masks;
 }
 
 void SecAggServer::Unmask() {
@@ -264,9 +265,9 @@ void SecAggServer::Unmask() {
   std::vector<uint64_t> sum(round_.vector_length(), 0);
   try {
     for (const auto& [client, input] : masked_) AddMask(sum, input.values, bits);
-    for (const auto& [client, input] : masked_) SubtractMask(sum, Recover(client, true), bits);
+    for (const auto& [client, input] : masked_) RemoveMasks(client, true, &sum);
     for (const auto& [client, shares] : shared_) {
-      if (!masked_.count(client)) SubtractMask(sum, Recover(client, false), bits);
+      if (!masked_.count(client)) RemoveMasks(client, false, &sum);
     }
   } catch (const SecAggError& e) {
     Fail(e.what());

@@ -91,7 +91,7 @@ class SecAggServer {
   void RequireInvited(const std::string& client) const;
   void Fail(const std::string& reason);
   void Unmask();
-  std::vector<uint64_t> Recover(const std::string& owner, bool self_mask) const;
+  void RemoveMasks(const std::string& owner, bool self_mask, std::vector<uint64_t>* sum) const;
   std::chrono::milliseconds PhaseDuration(ServerPhase phase) const;
 
   Round round_;
