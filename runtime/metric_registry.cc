@@ -51,29 +51,17 @@ std::string FormatValue(double value) {
   return std::string(buffer, result.ptr);
 }
 
-std::string EscapeHelp(const std::string& text) {
+// The exposition format escapes backslash and newline in help text, and
+// additionally the double quote in label values.
+std::string Escape(const std::string& text, bool quotes) {
   std::string out;
   for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string EscapeLabelValue(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"') {
+    } else if (quotes && c == '"') {
       out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
@@ -88,7 +76,7 @@ std::string LabelSet(const std::vector<std::string>& names, const std::vector<st
   std::string out = "{";
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += ',';
-    out += names[i] + "=\"" + EscapeLabelValue(values[i]) + '"';
+    out += names[i] + "=\"" + Escape(values[i], /*quotes=*/true) + '"';
   }
   if (!le.empty()) {
     if (!names.empty()) out += ',';
@@ -99,7 +87,7 @@ std::string LabelSet(const std::vector<std::string>& names, const std::vector<st
 
 void WriteHeader(std::ostringstream& out, const std::string& name, const std::string& help,
                  const char* type) {
-  out << "# HELP " << name << ' ' << EscapeHelp(help) << '\n';
+  out << "# HELP " << name << ' ' << Escape(help, /*quotes=*/false) << '\n';
   out << "# TYPE " << name << ' ' << type << '\n';
 }
 

@@ -9,7 +9,7 @@
 #include "cli/support/child_process.h"
 #include "core/common/error.h"
 #include "core/data/synthetic/generator.h"
-#include "core/fl/aggregation.h"
+#include "core/fl/round_config.h"
 #include "core/model/model_file.h"
 #include "core/privacy/budget_ledger.h"
 #include "core/privacy/rdp_accountant.h"
@@ -117,47 +117,30 @@ ChildProcess StartAggregator(const NetworkFederationOptions& options, const Pki&
   throw Error("fedcrm-aggregator did not start listening within 30 s; see " + log.string());
 }
 
+// The round as the aggregator takes it (docs/protocol.md), from the
+// simulation file: the same serializer the aggregator's own tests use.
 nlohmann::json RoundConfigJson(const sim::SimulationConfig& config, double sigma,
                                const std::optional<std::string>& base_model,
                                const NetworkFederationOptions& options) {
-  nlohmann::json silos = nlohmann::json::array();
+  fl::RoundConfig round;
+  round.model_line = config.name.empty() ? "simulation" : config.name;
+  round.task = config.task;
+  round.schema = config.schema;
+  round.model = config.model;
+  round.base_model = base_model;
+  round.seed = config.seed;
+  round.training = config.training;
+  round.training.dp =
+      train::DpSgdConfig{config.privacy.sampling_rate, sigma, config.privacy.clip_norm};
+  round.privacy_delta = config.privacy.delta;
+  round.weighting = config.weighting;
+  round.server_optimizer = config.server_optimizer;
   for (const auto& silo : config.silos) {
-    silos.push_back({{"name", silo.name},
-                     {"epsilonBudget", silo.epsilon_budget},
-                     {"delta", silo.delta_budget}});
+    round.silos.push_back({silo.name, silo.epsilon_budget, silo.delta_budget});
   }
-  nlohmann::json model = {{"type", config.model.type},
-                          {"l2", config.model.l2},
-                          {"hiddenLayers", config.model.hidden_layers}};
-  return {{"modelLine", config.name.empty() ? "simulation" : config.name},
-          {"task", config.task},
-          {"schema", config.schema},
-          {"model", model},
-          {"baseModel", base_model ? nlohmann::json(*base_model) : nlohmann::json(nullptr)},
-          {"seed", config.seed},
-          {"training",
-           {{"localSteps", config.training.steps},
-            {"learningRate", config.training.learning_rate},
-            {"batchSize", config.training.batch_size},
-            {"momentum", config.training.momentum},
-            {"proximalMu", config.training.proximal_mu}}},
-          {"privacy",
-           {{"noiseMultiplier", sigma},
-            {"clipNorm", config.privacy.clip_norm},
-            {"samplingRate", config.privacy.sampling_rate},
-            {"delta", config.privacy.delta}}},
-          {"aggregation",
-           {{"weighting", fl::WeightingName(config.weighting)},
-            {"serverOptimizer",
-             {{"type", config.server_optimizer.type},
-              {"learningRate", config.server_optimizer.learning_rate},
-              {"beta1", config.server_optimizer.beta1},
-              {"beta2", config.server_optimizer.beta2},
-              {"tau", config.server_optimizer.tau}}}}},
-          {"silos", silos},
-          {"deadlines",
-           {{"phaseSeconds", options.phase_seconds},
-            {"maskedInputSeconds", options.masked_input_seconds}}}};
+  round.phase_seconds = options.phase_seconds;
+  round.masked_input_seconds = options.masked_input_seconds;
+  return fl::RoundConfigToJson(round);
 }
 
 std::string FailAt(const NetworkFederationOptions& options, const sim::SiloConfig& silo,
