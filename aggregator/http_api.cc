@@ -134,19 +134,31 @@ Response HttpApi::PutRound(const Request& request, const std::string& round) con
   const nlohmann::json body = nlohmann::json::parse(request.body);
   fl::RoundConfig config = fl::ParseRoundConfig(body, round);
   const RoundRegistry::PutResult result = registry_->Put(std::move(config));
-  const auto state = registry_->Find(round);
-  return Response::Json(result == RoundRegistry::PutResult::kCreated ? 201 : 200,
-                        state->Status().dump());
+  const int code = result == RoundRegistry::PutResult::kCreated ? 201 : 200;
+  if (const auto state = registry_->Find(round))
+    return Response::Json(code, state->Status().dump());
+  // Released by an earlier process: answered from the release log.
+  return Response::Json(code, ReleasedRoundStatus(*registry_->FindReleased(round)).dump());
 }
 
 Response HttpApi::GetRound(const Request& request, const std::string& round) const {
   const auto state = registry_->Find(round);
-  if (state == nullptr) return Response::Error(404, "no round " + round);
+  if (state == nullptr) return GetReleasedRound(request, round);
   if (request.peer_identity != options_.coordinator_identity &&
       !state->OnRoster(request.peer_identity)) {
     return Forbidden("'" + request.peer_identity + "' is not on the roster of round " + round);
   }
   return Response::Json(200, state->Status().dump());
+}
+
+Response HttpApi::GetReleasedRound(const Request& request, const std::string& round) const {
+  const std::optional<ReleaseRecord> released = registry_->FindReleased(round);
+  if (!released) return Response::Error(404, "no round " + round);
+  if (request.peer_identity != options_.coordinator_identity &&
+      !OnReleasedRoster(*released, request.peer_identity)) {
+    return Forbidden("'" + request.peer_identity + "' is not on the roster of round " + round);
+  }
+  return Response::Json(200, ReleasedRoundStatus(*released).dump());
 }
 
 Response HttpApi::GetModel(const Request& request, const std::string& digest) const {
@@ -168,7 +180,13 @@ Response HttpApi::StageRequest(const Request& request, const std::string& round,
                                const std::string& stage_name, const std::string& what) const {
   const auto state = registry_->Find(round);
   const std::string& silo = request.peer_identity;
-  if (state == nullptr) return Response::Error(404, "no round " + round);
+  if (state == nullptr) {
+    if (registry_->FindReleased(round)) {
+      return Response::Error(
+          409, "round " + round + " was already released; it takes no more " + "protocol messages");
+    }
+    return Response::Error(404, "no round " + round);
+  }
   if (!state->OnRoster(silo)) {
     return Forbidden("'" + silo + "' is not on the roster of round " + round);
   }

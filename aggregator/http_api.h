@@ -46,6 +46,9 @@ class HttpApi {
   runtime::Response Dispatch(const runtime::Request& request) const;
   runtime::Response PutRound(const runtime::Request& request, const std::string& round) const;
   runtime::Response GetRound(const runtime::Request& request, const std::string& round) const;
+  // A round released by an earlier process, answered from the release log.
+  runtime::Response GetReleasedRound(const runtime::Request& request,
+                                     const std::string& round) const;
   runtime::Response GetModel(const runtime::Request& request, const std::string& digest) const;
   runtime::Response StageRequest(const runtime::Request& request, const std::string& round,
                                  const std::string& stage, const std::string& what) const;

@@ -64,6 +64,26 @@ void SyncDirectory(const std::filesystem::path& dir) {
   ::close(fd);
 }
 
+// The fields that let a restarted aggregator answer for the round; optional
+// because records written before they existed lack them.
+void ReadRestoreFields(const json& object, const std::string& where, ReleaseRecord* record) {
+  if (object.contains("baseModel") && !object["baseModel"].is_null()) {
+    record->base_model = StringField(object, "baseModel", where);
+  }
+  if (object.contains("dropped")) {
+    const json& dropped = object["dropped"];
+    if (!dropped.is_array()) throw ConfigError(where + ".dropped", "expected an array of names");
+    for (const json& name : dropped) {
+      if (!name.is_string()) throw ConfigError(where + ".dropped", "expected an array of names");
+      record->dropped.push_back(name.get<std::string>());
+    }
+  }
+  if (object.contains("config") && !object["config"].is_null()) {
+    if (!object["config"].is_object()) throw ConfigError(where + ".config", "expected an object");
+    record->config = std::make_shared<const json>(object["config"]);
+  }
+}
+
 }  // namespace
 
 std::optional<double> SiloSpending::Remaining() const {
@@ -86,11 +106,12 @@ json ReleaseRecordToJson(const ReleaseRecord& record) {
     }
     silos.push_back(std::move(silo));
   }
-  return {{"round", record.round},
-          {"modelLine", record.model_line},
-          {"digest", record.digest},
-          {"time", record.time},
-          {"silos", std::move(silos)}};
+  json out = {{"round", record.round},     {"modelLine", record.model_line},
+              {"digest", record.digest},   {"time", record.time},
+              {"silos", std::move(silos)}, {"baseModel", record.base_model},
+              {"dropped", record.dropped}};
+  if (record.config) out["config"] = *record.config;
+  return out;
 }
 
 ReleaseRecord ReleaseRecordFromJson(const json& object, const std::string& where) {
@@ -121,6 +142,7 @@ ReleaseRecord ReleaseRecordFromJson(const json& object, const std::string& where
     }
     record.silos.push_back(std::move(charge));
   }
+  ReadRestoreFields(object, where, &record);
   return record;
 }
 

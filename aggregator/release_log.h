@@ -8,7 +8,11 @@
 // release was never reported, so its model was never served as released).
 //
 // Record: {"round", "modelLine", "digest", "time",
-//          "silos": [{"name", "q", "sigma", "steps", "delta", "budget"}]}
+//          "silos": [{"name", "q", "sigma", "steps", "delta", "budget"}],
+//          "baseModel", "dropped": [names], "config": {canonical round config}}
+// The last three let a restarted aggregator answer for a released round (its
+// status, and whether a re-sent PUT is the same round) instead of training
+// and charging it again; records written before they existed lack them.
 // A silo whose update was released without DP has q, sigma and steps null:
 // its ε is then infinite, which is the honest answer.
 #pragma once
@@ -16,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -41,8 +46,12 @@ struct ReleaseRecord {
   std::string round;
   std::string model_line;
   std::string digest;
-  std::string time;  // RFC 3339, informational
-  std::vector<SiloCharge> silos;
+  std::string time;               // RFC 3339, informational
+  std::vector<SiloCharge> silos;  // the contributors
+  std::string base_model;         // digest the round started from
+  std::vector<std::string> dropped;
+  // fl::RoundConfigToJson of the round; null in records that predate it.
+  std::shared_ptr<const nlohmann::json> config;
 };
 
 // What one silo has spent over every release that included it.

@@ -6,6 +6,10 @@
 // their canonical form (RoundConfigToJson), so key order and defaults spelled
 // out or not make no difference.
 //
+// Released rounds outlive the process through the release log: after a
+// restart, a PUT of a released id is answered from its record (the same
+// config: unchanged; another: conflict) and never trains or charges again.
+//
 // Tick() drives deadlines: the service calls it periodically (StartTicker
 // runs a thread for that) and every active round closes a phase whose silos
 // all answered or whose deadline passed.
@@ -17,10 +21,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "aggregator/release_log.h"
 #include "aggregator/round_state.h"
 
 namespace fedcrm::aggregator {
@@ -38,8 +45,11 @@ class RoundRegistry {
   // kConflict for a different config under a known id, and whatever
   // RoundState's constructor throws for a config it cannot run.
   PutResult Put(fl::RoundConfig config);
-  // nullptr when unknown.
+  // nullptr when unknown to this process.
   std::shared_ptr<RoundState> Find(const std::string& round_id) const;
+  // The release record of `round_id` when it is not held in memory (released
+  // by an earlier process); nullopt otherwise.
+  std::optional<ReleaseRecord> FindReleased(const std::string& round_id) const;
   std::vector<std::string> Ids() const;
 
   void Tick();
@@ -61,5 +71,12 @@ class RoundRegistry {
   bool ticker_stop_ = false;
   std::thread ticker_;
 };
+
+// The round status (as RoundState::Status) of a round known only from its
+// release record.
+nlohmann::json ReleasedRoundStatus(const ReleaseRecord& record);
+
+// Whether `identity` was on the roster of a released round.
+bool OnReleasedRoster(const ReleaseRecord& record, const std::string& identity);
 
 }  // namespace fedcrm::aggregator

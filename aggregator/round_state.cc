@@ -416,6 +416,9 @@ void RoundState::CompleteTraining(const StageState& stage) {
   record.model_line = config_.model_line;
   record.digest = digest;
   record.time = runtime::Rfc3339Now();
+  record.base_model = base_digest_;
+  record.dropped = dropped_;
+  record.config = std::make_shared<const json>(fl::RoundConfigToJson(config_));
   for (const fl::RoundSilo& silo : config_.silos) {
     if (std::find(contributors_.begin(), contributors_.end(), silo.name) == contributors_.end()) {
       continue;

@@ -30,6 +30,10 @@ void ApplyPairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::
   }
 }
 
+SignedSeed PairwiseMaskTerm(const Seed& seed, const std::string& self, const std::string& peer) {
+  return {seed, !(self < peer)};
+}
+
 void RemovePairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
                         const std::string& peer, int modulus_bits) {
   if (self < peer) {

@@ -23,6 +23,9 @@ Seed PairwiseMaskSeed(const KeyPair& mine, const PublicKey& theirs, const Round&
 void ApplyPairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
                        const std::string& peer, int modulus_bits);
 
+// The mask ApplyPairwiseMask would apply, as a term for ApplyMasks.
+SignedSeed PairwiseMaskTerm(const Seed& seed, const std::string& self, const std::string& peer);
+
 // Undoes ApplyPairwiseMask of `self` (used by the server for a dropped peer).
 void RemovePairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
                         const std::string& peer, int modulus_bits);

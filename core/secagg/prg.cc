@@ -31,16 +31,15 @@ void CheckBits(int bits) {
 
 uint64_t ModulusMask(int bits) { return bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
 
-// The ChaCha20 keystream of a seed, in order, chunk by chunk.
+// The AES-256-CTR keystream of a seed, in order, chunk by chunk.
 class Keystream {
  public:
   explicit Keystream(const Seed& seed) : ctx_(EVP_CIPHER_CTX_new()) {
-    // OpenSSL's 16-byte ChaCha20 IV is the 32-bit block counter followed by
-    // the 96-bit nonce (RFC 8439 layout); all zero.
+    // The initial counter block: all zero.
     const std::array<uint8_t, 16> iv{};
-    if (!ctx_ || EVP_EncryptInit_ex(ctx_.get(), EVP_chacha20(), nullptr, seed.bytes().data(),
+    if (!ctx_ || EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_ctr(), nullptr, seed.bytes().data(),
                                     iv.data()) != 1) {
-      throw SecAggError("mask", "OpenSSL could not initialise ChaCha20");
+      throw SecAggError("mask", "OpenSSL could not initialise AES-256-CTR");
     }
   }
 
@@ -51,7 +50,7 @@ class Keystream {
     if (EVP_EncryptUpdate(ctx_.get(), out.data(), &written, kZeros.data(),
                           static_cast<int>(out.size())) != 1 ||
         written != static_cast<int>(out.size())) {
-      throw SecAggError("mask", "OpenSSL ChaCha20 keystream generation failed");
+      throw SecAggError("mask", "OpenSSL AES-256-CTR keystream generation failed");
     }
   }
 
@@ -66,22 +65,39 @@ void CheckLength(size_t length) {
   }
 }
 
-// Decodes `out.size()` little-endian words of type Word from `bytes`, reduced
-// by `modulus_mask`. On little-endian hosts this is a copy the compiler
-// vectorises; the portable branch keeps the output platform-independent.
+// The i-th little-endian Word of `bytes`. On little-endian hosts a copy the
+// compiler vectorises; the portable branch keeps masks platform-independent.
+template <typename Word>
+Word ReadWord(const uint8_t* bytes, size_t i) {
+  Word word;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&word, bytes + i * sizeof(Word), sizeof(Word));
+  } else {
+    word = 0;
+    for (size_t b = sizeof(Word); b-- > 0;) {
+      word = static_cast<Word>((word << 8) | bytes[i * sizeof(Word) + b]);
+    }
+  }
+  return word;
+}
+
+// Decodes `out.size()` words of type Word from `bytes`, reduced by
+// `modulus_mask`.
 template <typename Word>
 void LoadWords(const uint8_t* bytes, std::span<uint64_t> out, uint64_t modulus_mask) {
   for (size_t i = 0; i < out.size(); ++i) {
-    Word word;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&word, bytes + i * sizeof(Word), sizeof(Word));
-    } else {
-      word = 0;
-      for (size_t b = sizeof(Word); b-- > 0;) {
-        word = static_cast<Word>((word << 8) | bytes[i * sizeof(Word) + b]);
-      }
-    }
-    out[i] = static_cast<uint64_t>(word) & modulus_mask;
+    out[i] = static_cast<uint64_t>(ReadWord<Word>(bytes, i)) & modulus_mask;
+  }
+}
+
+// chunk[i] += / -= the i-th Word of `bytes`, unreduced: unsigned arithmetic
+// wraps mod 2^64 and 2^bits divides 2^64, so one final reduction after all
+// masks gives the right value mod 2^bits.
+template <typename Word, bool kSubtract>
+void AccumulateWords(const uint8_t* bytes, std::span<uint64_t> chunk) {
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const uint64_t word = ReadWord<Word>(bytes, i);
+    chunk[i] = kSubtract ? chunk[i] - word : chunk[i] + word;
   }
 }
 
@@ -159,19 +175,41 @@ void SubtractMask(std::span<uint64_t> values, std::span<const uint64_t> mask, in
 }
 
 void AddMask(std::span<uint64_t> values, const Seed& seed, int bits) {
-  CheckBits(bits);
-  const uint64_t modulus_mask = ModulusMask(bits);
-  ForEachMaskChunk(seed, values.size(), bits, [&](size_t offset, std::span<const uint64_t> chunk) {
-    AddInto(values.data() + offset, chunk, modulus_mask);
-  });
+  const SignedSeed mask{seed, false};
+  ApplyMasks(values, std::span(&mask, 1), bits);
 }
 
 void SubtractMask(std::span<uint64_t> values, const Seed& seed, int bits) {
+  const SignedSeed mask{seed, true};
+  ApplyMasks(values, std::span(&mask, 1), bits);
+}
+
+void ApplyMasks(std::span<uint64_t> values, std::span<const SignedSeed> masks, int bits) {
   CheckBits(bits);
+  CheckLength(values.size());
+  std::vector<Keystream> keystreams;
+  keystreams.reserve(masks.size());
+  for (const SignedSeed& mask : masks) keystreams.emplace_back(mask.seed);
+  const size_t width = bits <= 32 ? 4 : 8;
   const uint64_t modulus_mask = ModulusMask(bits);
-  ForEachMaskChunk(seed, values.size(), bits, [&](size_t offset, std::span<const uint64_t> chunk) {
-    SubtractFrom(values.data() + offset, chunk, modulus_mask);
-  });
+  std::array<uint8_t, kChunkBytes> bytes;
+  for (size_t offset = 0; offset < values.size(); offset += kChunkValues) {
+    const size_t count = std::min(kChunkValues, values.size() - offset);
+    const std::span<uint64_t> chunk = values.subspan(offset, count);
+    for (size_t m = 0; m < masks.size(); ++m) {
+      keystreams[m].Next(std::span(bytes).first(count * width));
+      const bool subtract = masks[m].subtract;
+      if (width == 4) {
+        subtract ? AccumulateWords<uint32_t, true>(bytes.data(), chunk)
+                 : AccumulateWords<uint32_t, false>(bytes.data(), chunk);
+      } else {
+        subtract ? AccumulateWords<uint64_t, true>(bytes.data(), chunk)
+                 : AccumulateWords<uint64_t, false>(bytes.data(), chunk);
+      }
+    }
+    for (uint64_t& value : chunk) value &= modulus_mask;
+  }
+  internal::Cleanse(bytes.data(), bytes.size());
 }
 
 }  // namespace fedcrm::secagg

@@ -166,11 +166,13 @@ MaskedInput SecAggClient::OnShareInbox(const ShareInbox& inbox, std::span<const 
                         "an input value is not below 2^" + std::to_string(round_.modulus_bits()));
     }
   }
-  AddMask(out.values, self_mask_seed_, round_.modulus_bits());
+  std::vector<SignedSeed> masks;
+  masks.push_back({self_mask_seed_, false});
   for (const auto& [peer, shares] : received) {
     const Seed seed = PairwiseMaskSeed(mask_keys_, peers_.at(peer).mask_key, round_, self_, peer);
-    ApplyPairwiseMask(out.values, seed, self_, peer, round_.modulus_bits());
+    masks.push_back(PairwiseMaskTerm(seed, self_, peer));
   }
+  ApplyMasks(out.values, masks, round_.modulus_bits());
   inbox_ = inbox;
   received_ = std::move(received);
   masked_input_ = out;

@@ -229,8 +229,7 @@ void SecAggServer::ClosePhase(Clock::time_point now) {
 // its masks from `sum` in place, streaming (no full-length mask vector): the
 // self-mask of a survivor, or the pairwise masks a dropped client shared with
 // the survivors (as they applied them). Throws SecAggError below threshold.
-void SecAggServer::RemoveMasks(const std::string& owner, bool self_mask,
-                               std::vector<uint64_t>* sum) const {
+Secret32 SecAggServer::Reconstruct(const std::string& owner, bool self_mask) const {
   std::vector<Share> shares;
   for (const auto& [client, message] : unmasked_) {
     const auto& list = self_mask ? message.self_mask_shares : message.mask_key_shares;
@@ -245,30 +244,58 @@ void SecAggServer::RemoveMasks(const std::string& owner, bool self_mask,
                           "' arrived, fewer than the threshold " +
                           std::to_string(round_.threshold()));
   }
-  const Secret32 secret = Combine(shares, round_.threshold());
+  return Combine(shares, round_.threshold());
+}
+
+std::vector<SignedSeed> SecAggServer::MasksToRemove() const {
+  std::vector<SignedSeed> masks;
+  // Every survivor's self-mask...
+  for (const auto& [client, input] : masked_) {
+    masks.push_back({Reconstruct(client, true), true});
+  }
+  // ...and the pairwise masks the survivors applied for neighbours that
+  // shared keys and then dropped out (their mask keys are reconstructed).
+  for (const auto& [dropped, shares] : shared_) {
+    if (masked_.count(dropped)) continue;
+    const KeyPair dropped_keys = KeyPair::FromPrivateKey(Reconstruct(dropped, false));
+    for (const auto& [survivor, input] : masked_) {
+      if (!round_.graph().AreNeighbours(dropped, survivor)) continue;
+      const Seed seed = PairwiseMaskSeed(dropped_keys, advertised_.at(survivor).mask_key, round_,
+                                         dropped, survivor);
+      SignedSeed applied = PairwiseMaskTerm(seed, survivor, dropped);
+      applied.subtract = !applied.subtract;
+      masks.push_back(std::move(applied));
+    }
+  }
+  return masks;
+}
+
+std::vector<uint64_t> SecAggServer::SumMaskedInputs() const {
+  // Block by block, so each block of the sum stays in cache while every
+  // input adds to it: one pass over the sum instead of one per client.
+  constexpr size_t kBlock = 4096;
   const int bits = round_.modulus_bits();
-  if (self_mask) {
-    SubtractMask(*sum, secret, bits);
-    return;
+  const uint64_t modulus_mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  std::vector<uint64_t> sum(round_.vector_length(), 0);
+  for (size_t begin = 0; begin < sum.size(); begin += kBlock) {
+    const size_t end = std::min(sum.size(), begin + kBlock);
+    for (const auto& [client, input] : masked_) {
+      const uint64_t* values = input.values.data();
+      for (size_t i = begin; i < end; ++i) sum[i] += values[i];
+    }
+    // Wrapping mod 2^64 then reducing gives the sum mod 2^bits.
+    for (size_t i = begin; i < end; ++i) sum[i] &= modulus_mask;
   }
-  const KeyPair owner_keys = KeyPair::FromPrivateKey(secret);
-  for (const auto& [survivor, input] : masked_) {
-    if (!round_.graph().AreNeighbours(owner, survivor)) continue;
-    const Seed seed =
-        PairwiseMaskSeed(owner_keys, advertised_.at(survivor).mask_key, round_, owner, survivor);
-    RemovePairwiseMask(*sum, seed, survivor, owner, bits);
-  }
+  return sum;
 }
 
 void SecAggServer::Unmask() {
   const int bits = round_.modulus_bits();
-  std::vector<uint64_t> sum(round_.vector_length(), 0);
+  std::vector<uint64_t> sum;
   try {
-    for (const auto& [client, input] : masked_) AddMask(sum, input.values, bits);
-    for (const auto& [client, input] : masked_) RemoveMasks(client, true, &sum);
-    for (const auto& [client, shares] : shared_) {
-      if (!masked_.count(client)) RemoveMasks(client, false, &sum);
-    }
+    sum = SumMaskedInputs();
+    // All masks in one streaming pass over the sum (ApplyMasks).
+    ApplyMasks(sum, MasksToRemove(), bits);
   } catch (const SecAggError& e) {
     Fail(e.what());
     return;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/secagg/prg.h"
 #include "core/secagg/protocol_messages.h"
 #include "core/secagg/round_parameters.h"
 #include "core/secagg/secagg_error.h"
@@ -91,7 +92,14 @@ class SecAggServer {
   void RequireInvited(const std::string& client) const;
   void Fail(const std::string& reason);
   void Unmask();
-  void RemoveMasks(const std::string& owner, bool self_mask, std::vector<uint64_t>* sum) const;
+  // The secret `owner` shared: its self-mask seed or its mask private key,
+  // from the survivors' revealed shares. Throws SecAggError below threshold.
+  Secret32 Reconstruct(const std::string& owner, bool self_mask) const;
+  // Σ of the survivors' masked inputs mod 2^bits (lengths were checked on
+  // arrival).
+  std::vector<uint64_t> SumMaskedInputs() const;
+  // Every mask still in the sum of the survivors' inputs, signed to remove it.
+  std::vector<SignedSeed> MasksToRemove() const;
   std::chrono::milliseconds PhaseDuration(ServerPhase phase) const;
 
   Round round_;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/secagg/secagg_error.h"
 
@@ -83,32 +84,95 @@ void ValidateShare(const Share& share) {
   }
 }
 
-// f(at) for the polynomial through `points` (distinct x), by Lagrange.
-Bn InterpolateAt(std::span<const Share> points, uint64_t at, BN_CTX* ctx) {
-  const BIGNUM* p = Prime();
-  Bn sum = FromWord(0);
-  Bn numerator = NewBn(), denominator = NewBn(), term = NewBn(), diff = NewBn();
-  Bn at_bn = FromWord(at);
-  for (size_t i = 0; i < points.size(); ++i) {
-    Bn xi = FromWord(points[i].x);
-    Check(BN_one(numerator.get()) == 1 && BN_one(denominator.get()) == 1);
-    for (size_t j = 0; j < points.size(); ++j) {
-      if (j == i) continue;
-      Bn xj = FromWord(points[j].x);
-      // numerator *= (at - x_j), denominator *= (x_i - x_j), all mod p.
-      Check(BN_mod_sub(diff.get(), at_bn.get(), xj.get(), p, ctx) == 1 &&
-            BN_mod_mul(numerator.get(), numerator.get(), diff.get(), p, ctx) == 1 &&
-            BN_mod_sub(diff.get(), xi.get(), xj.get(), p, ctx) == 1 &&
-            BN_mod_mul(denominator.get(), denominator.get(), diff.get(), p, ctx) == 1);
+// Evaluates the polynomial through fixed points (distinct x != 0) anywhere.
+// The Lagrange weights w_i = y_i / prod_{j!=i}(x_i - x_j) do not depend on
+// the evaluation point, so they are computed once, with one modular inverse
+// for all of them (Montgomery's batch inversion); each evaluation then costs
+// O(t) multiplications. The server reconstructs one secret per client and
+// checks every extra share against the first t, so this is its hot path.
+class Interpolator {
+ public:
+  Interpolator(std::span<const Share> points, BN_CTX* ctx) : ctx_(ctx) {
+    const BIGNUM* p = Prime();
+    Bn diff = NewBn();
+    std::vector<Bn> denominators;
+    for (size_t i = 0; i < points.size(); ++i) {
+      xs_.push_back(FromWord(points[i].x));
+      denominators.push_back(FromWord(1));
     }
-    Bn yi = FromBytes(points[i].y.bytes());
-    Check(BN_mod_inverse(denominator.get(), denominator.get(), p, ctx) != nullptr &&
-          BN_mod_mul(term.get(), yi.get(), numerator.get(), p, ctx) == 1 &&
-          BN_mod_mul(term.get(), term.get(), denominator.get(), p, ctx) == 1 &&
-          BN_mod_add(sum.get(), sum.get(), term.get(), p, ctx) == 1);
+    for (size_t i = 0; i < points.size(); ++i) {
+      for (size_t j = 0; j < points.size(); ++j) {
+        if (j == i) continue;
+        Check(BN_mod_sub(diff.get(), xs_[i].get(), xs_[j].get(), p, ctx) == 1 &&
+              BN_mod_mul(denominators[i].get(), denominators[i].get(), diff.get(), p, ctx) == 1);
+      }
+    }
+    InvertAll(denominators);
+    for (size_t i = 0; i < points.size(); ++i) {
+      Bn weight = FromBytes(points[i].y.bytes());
+      Check(BN_mod_mul(weight.get(), weight.get(), denominators[i].get(), p, ctx) == 1);
+      weights_.push_back(std::move(weight));
+    }
   }
-  return sum;
-}
+
+  // f(at) = sum_i w_i prod_{j!=i}(at - x_j), the products from prefix and
+  // suffix products of (at - x_j).
+  Bn At(uint64_t at) const {
+    const BIGNUM* p = Prime();
+    const size_t t = xs_.size();
+    Bn at_bn = FromWord(at);
+    std::vector<Bn> factors, prefix;  // prefix[i] = prod_{j<i}(at - x_j)
+    prefix.push_back(FromWord(1));
+    for (size_t j = 0; j < t; ++j) {
+      factors.push_back(NewBn());
+      Check(BN_mod_sub(factors[j].get(), at_bn.get(), xs_[j].get(), p, ctx_) == 1);
+      prefix.push_back(NewBn());
+      Check(BN_mod_mul(prefix[j + 1].get(), prefix[j].get(), factors[j].get(), p, ctx_) == 1);
+    }
+    Bn sum = FromWord(0), suffix = FromWord(1), term = NewBn();
+    for (size_t i = t; i-- > 0;) {
+      // term = w_i * prefix[i] * suffix, suffix = prod_{j>i}(at - x_j).
+      Check(BN_mod_mul(term.get(), weights_[i].get(), prefix[i].get(), p, ctx_) == 1 &&
+            BN_mod_mul(term.get(), term.get(), suffix.get(), p, ctx_) == 1 &&
+            BN_mod_add(sum.get(), sum.get(), term.get(), p, ctx_) == 1 &&
+            BN_mod_mul(suffix.get(), suffix.get(), factors[i].get(), p, ctx_) == 1);
+    }
+    return sum;
+  }
+
+ private:
+  // values[i] <- values[i]^-1 mod p with a single inversion: invert the
+  // product of all, then peel one factor off at a time. The x are distinct
+  // and below p, so no value is zero.
+  void InvertAll(std::vector<Bn>& values) const {
+    const BIGNUM* p = Prime();
+    std::vector<Bn> running;  // running[i] = values[0] * ... * values[i]
+    for (size_t i = 0; i < values.size(); ++i) {
+      running.push_back(NewBn());
+      if (i == 0) {
+        Check(BN_copy(running[0].get(), values[0].get()) != nullptr);
+      } else {
+        Check(BN_mod_mul(running[i].get(), running[i - 1].get(), values[i].get(), p, ctx_) == 1);
+      }
+    }
+    Bn inverse = NewBn(), next = NewBn();
+    Check(BN_mod_inverse(inverse.get(), running.back().get(), p, ctx_) != nullptr);
+    for (size_t i = values.size(); i-- > 0;) {
+      // inverse = (values[0..i])^-1; values[i]^-1 = inverse * running[i-1].
+      if (i == 0) {
+        Check(BN_copy(next.get(), inverse.get()) != nullptr);
+      } else {
+        Check(BN_mod_mul(next.get(), inverse.get(), running[i - 1].get(), p, ctx_) == 1);
+      }
+      Check(BN_mod_mul(inverse.get(), inverse.get(), values[i].get(), p, ctx_) == 1);
+      Check(BN_copy(values[i].get(), next.get()) != nullptr);
+    }
+  }
+
+  BN_CTX* ctx_;
+  std::vector<Bn> xs_;
+  std::vector<Bn> weights_;
+};
 
 template <size_t N>
 void ToBytes(const BIGNUM* bn, SecretBytes<N>& out) {
@@ -173,8 +237,9 @@ Secret32 Combine(std::span<const Share> shares, int threshold) {
   const auto basis = shares.first(static_cast<size_t>(threshold));
   // Extra shares must agree with the polynomial of the first t; otherwise a
   // corrupted share would silently yield a wrong secret.
+  const Interpolator polynomial(basis, ctx.get());
   for (const Share& extra : shares.subspan(basis.size())) {
-    Bn expected = InterpolateAt(basis, extra.x, ctx.get());
+    Bn expected = polynomial.At(extra.x);
     Bn actual = FromBytes(extra.y.bytes());
     if (BN_cmp(expected.get(), actual.get()) != 0) {
       Fail(ShareName(extra.x),
@@ -182,7 +247,7 @@ Secret32 Combine(std::span<const Share> shares, int threshold) {
            "share or shares of different secrets)");
     }
   }
-  Bn secret = InterpolateAt(basis, 0, ctx.get());
+  Bn secret = polynomial.At(0);
   if (BN_num_bits(secret.get()) > 256) {
     Fail("shamir combine",
          "the shares interpolate to a value above 2^256: "

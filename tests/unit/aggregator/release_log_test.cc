@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/privacy/rdp_accountant.h"
@@ -61,6 +62,33 @@ TEST_F(ReleaseLogTest, SurvivesReloadAndComposesCharges) {
   ASSERT_TRUE(spending[0].Remaining().has_value());
   EXPECT_NEAR(*spending[0].Remaining(), 4.0 - expected, 1e-12);
   EXPECT_FALSE(spending[1].Remaining().has_value());  // no budget recorded
+}
+
+TEST_F(ReleaseLogTest, KeepsWhatARestartedAggregatorNeedsToAnswerForTheRound) {
+  ReleaseRecord with = Record("r1");
+  with.base_model = "sha256:" + std::string(64, 'a');
+  with.dropped = {"ap"};
+  with.config = std::make_shared<const nlohmann::json>(nlohmann::json{{"seed", 7}});
+  {
+    ReleaseLog log(Path());
+    log.Append(with);
+    log.Append(Record("r2"));  // as written before these fields existed
+  }
+  ReleaseLog log(Path());
+  const auto r1 = log.Find("r1");
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->base_model, with.base_model);
+  EXPECT_EQ(r1->dropped, std::vector<std::string>{"ap"});
+  ASSERT_NE(r1->config, nullptr);
+  EXPECT_EQ(*r1->config, *with.config);
+  const auto r2 = log.Find("r2");
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->config, nullptr);
+  EXPECT_TRUE(r2->dropped.empty());
+
+  nlohmann::json bad = ReleaseRecordToJson(with);
+  bad["dropped"] = "ap";
+  EXPECT_THROW(ReleaseRecordFromJson(bad, "line 1"), ConfigError);
 }
 
 TEST_F(ReleaseLogTest, DropsATornLastLineAndAppendsCleanly) {

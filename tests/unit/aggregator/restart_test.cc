@@ -7,6 +7,7 @@
 
 #include "aggregator/aggregator_service.h"
 #include "aggregator/release_log.h"
+#include "aggregator/round_registry.h"
 #include "tests/unit/aggregator/https_round.h"
 #include "tests/unit/aggregator/test_round.h"
 
@@ -90,6 +91,65 @@ TEST(AggregatorRestartTest, ReleasedModelsAndPrivacySpendingSurviveARestart) {
     EXPECT_DOUBLE_EQ(samples.at(series), silo.epsilon_spent) << series;
     EXPECT_GT(samples.at(series), before.at(series)) << series;
   }
+  second.Stop(std::chrono::seconds(1));
+}
+
+// A coordinator (the operator) that restarts with the aggregator must be able
+// to ask about, and safely re-send, a round released by the previous process.
+TEST(AggregatorRestartTest, AReleasedRoundIsAnsweredFromTheReleaseLogAndNeverRunsAgain) {
+  testing::TestEnv env;
+  const testing::TestPki pki(kSilos);
+  const auto data_dir = env.dir() / "data";
+  const nlohmann::json config = testing::TestConfig(kSilos);
+
+  nlohmann::json released;
+  {
+    AggregatorService first(pki.Options(data_dir));
+    first.Start();
+    testing::HttpsFederation federation(pki, first.tls_port());
+    released = federation.RunRound("r1", config, {});
+    ASSERT_EQ(released["phase"], "succeeded") << released.dump();
+    first.Stop(std::chrono::seconds(1));
+  }
+
+  AggregatorService second(pki.Options(data_dir));
+  second.Start();
+  testing::HttpsFederation federation(pki, second.tls_port());
+  const auto get = federation.coordinator().Send("GET", "/v1/rounds/r1");
+  ASSERT_EQ(get.status, 200) << get.body;
+  const nlohmann::json status = nlohmann::json::parse(get.body);
+  EXPECT_EQ(status["phase"], "succeeded");
+  EXPECT_EQ(status["model"], released["model"]);
+  EXPECT_EQ(status["baseModel"], released["baseModel"]);
+  EXPECT_EQ(status["contributors"], released["contributors"]);
+  EXPECT_EQ(status["dropped"], released["dropped"]);
+  EXPECT_EQ(status["config"], released["config"]);
+  EXPECT_EQ(status["restoredFromReleaseLog"], true);
+
+  // A silo on the roster may read it; a stranger may not.
+  EXPECT_EQ(federation.silo("eu").Send("GET", "/v1/rounds/r1").status, 200);
+
+  // The same config again: 200, nothing trains, nothing is charged twice.
+  const auto same =
+      federation.coordinator().Send("PUT", "/v1/rounds/r1", config.dump(), "application/json");
+  EXPECT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(nlohmann::json::parse(same.body)["model"], released["model"]);
+  EXPECT_EQ(second.release_log().Records().size(), 1u);
+  EXPECT_EQ(second.registry().Find("r1"), nullptr);
+
+  // Another config under the released id: a conflict naming the model.
+  nlohmann::json changed = config;
+  changed["seed"] = 99;
+  const auto conflict =
+      federation.coordinator().Send("PUT", "/v1/rounds/r1", changed.dump(), "application/json");
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_NE(conflict.body.find("already released"), std::string::npos) << conflict.body;
+
+  // Late protocol messages for it are refused, not mistaken for a new round.
+  const auto late = federation.silo("us").Send("POST", "/v1/rounds/r1/training/keys", "xx",
+                                               "application/octet-stream");
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(federation.coordinator().Send("GET", "/v1/rounds/r9").status, 404);
   second.Stop(std::chrono::seconds(1));
 }
 

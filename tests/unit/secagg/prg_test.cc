@@ -33,22 +33,23 @@ Seed CountingSeed() {
   return seed;
 }
 
-// `openssl enc -chacha20 -K 000102...1f -iv 000...0 -in <(head -c 64 /dev/zero) | xxd -p`
+// `head -c 64 /dev/zero | openssl enc -aes-256-ctr -K 000102...1f -iv 000...0 | xxd -p`
 // (OpenSSL 3.0 CLI): the first 64 keystream bytes of the seed 00 01 .. 1f.
 constexpr std::string_view kCountingKeystream =
-    "39fd2b7dd9c5196a8dbd0377b8dc4a498a35d86fbcde6accb2cc7d4cd8ea2492"
-    "2b23cce7a26023ab3f0eef693ac87f64258235eab1f7a32dc22762a0485b410c";
-// RFC 8439 appendix A.1, test vector 1: all-zero key, nonce and counter.
+    "f29000b62a499fd0a9f39a6add2e7780f05d76ae4ab99fe5a6f69b3148c2363d"
+    "0ebcb5deb52c83bd08a8a935182c9199d24356532881602f809eb383c5ff5d56";
+// The same for the all-zero seed. Its first block is AES-256 of the zero
+// block under the zero key, the well-known dc95c078 a2408989 ad48a214 92842087.
 constexpr std::string_view kZeroKeystream =
-    "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
-    "da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586";
+    "dc95c078a2408989ad48a21492842087530f8afbc74536b9a963b4f1c4cb738b"
+    "cea7403d4d606b6e074ec5d3baf39d18726003ca37a62a74d1a2f58e7506358e";
 
 TEST(PrgTest, KnownAnswer64Bits) {
   const auto keystream = FromHex(kCountingKeystream);
   const auto mask = ExpandMask(CountingSeed(), 8, 64);
   ASSERT_EQ(mask.size(), 8u);
   for (size_t i = 0; i < 8; ++i) EXPECT_EQ(mask[i], LittleEndian(keystream, 8 * i, 8)) << i;
-  EXPECT_EQ(mask[0], 0x6a19c5d97d2bfd39u);
+  EXPECT_EQ(mask[0], 0xd09f492ab60090f2u);
 
   const auto zero = FromHex(kZeroKeystream);
   const auto zero_mask = ExpandMask(Seed(), 8, 64);
@@ -153,6 +154,34 @@ TEST(PrgTest, StreamedMaskEqualsExpandedMask) {
     EXPECT_EQ(streamed, std::vector<uint64_t>(10001, 7)) << "bits = " << bits;
     EXPECT_EQ(expanded, streamed);
   }
+}
+
+// ApplyMasks walks the vector once for all masks; it must equal applying
+// them one at a time, signs included, at every width.
+TEST(PrgTest, ApplyMasksEqualsOneMaskAtATime) {
+  std::vector<SignedSeed> masks;
+  for (int i = 0; i < 5; ++i) masks.push_back({Seed::Random(), i % 2 == 1});
+  for (int bits : {20, 32, 40, 64}) {
+    std::vector<uint64_t> together(9000);
+    for (size_t i = 0; i < together.size(); ++i) together[i] = (i * 7919) % (1u << 20);
+    std::vector<uint64_t> one_by_one = together;
+    const std::vector<uint64_t> input = together;
+    ApplyMasks(together, masks, bits);
+    for (const SignedSeed& mask : masks) {
+      mask.subtract ? SubtractMask(one_by_one, mask.seed, bits)
+                    : AddMask(one_by_one, mask.seed, bits);
+    }
+    EXPECT_EQ(together, one_by_one) << "bits = " << bits;
+    EXPECT_NE(together, input);
+    // Negating every mask undoes them.
+    std::vector<SignedSeed> undo = masks;
+    for (SignedSeed& mask : undo) mask.subtract = !mask.subtract;
+    ApplyMasks(together, undo, bits);
+    EXPECT_EQ(together, input) << "bits = " << bits;
+  }
+  std::vector<uint64_t> untouched = {1, 2, 3};
+  ApplyMasks(untouched, {}, 32);
+  EXPECT_EQ(untouched, (std::vector<uint64_t>{1, 2, 3}));
 }
 
 TEST(PrgTest, ArithmeticWrapsModulo2ToBits) {

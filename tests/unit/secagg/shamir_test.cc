@@ -76,6 +76,22 @@ TEST(ShamirTest, AnyThresholdSubsetReconstructs) {
   }
 }
 
+// SecAgg+ sizes (t = 11 of k = 20 neighbours, and more): scattered x, extra
+// shares checked against the first t, one corrupted anywhere is caught.
+TEST(ShamirTest, LargeShareSetsReconstructAndCheckEveryExtraShare) {
+  const Secret32 secret = Secret32::Random();
+  const auto shares = Split(secret, 11, 40);
+  std::vector<Share> chosen;
+  for (size_t i = 39; i < 40; i -= 2) chosen.push_back(shares[i]);  // x = 40, 38, ..., 2
+  ASSERT_EQ(chosen.size(), 20u);
+  EXPECT_TRUE(Combine(chosen, 11) == secret);
+  for (size_t corrupt : {size_t{0}, size_t{10}, size_t{19}}) {
+    std::vector<Share> bad = chosen;
+    bad[corrupt].y.mutable_bytes()[5] ^= 0x40;
+    EXPECT_THROW(Combine(bad, 11), SecAggError) << corrupt;
+  }
+}
+
 TEST(ShamirTest, ExtremeSecretsRoundTrip) {
   for (uint8_t byte : {uint8_t{0x00}, uint8_t{0xff}}) {
     const auto shares = Split(Filled(byte), 3, 5);
