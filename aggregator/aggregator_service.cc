@@ -9,6 +9,7 @@
 #include "runtime/https_server.h"
 #include "runtime/log.h"
 #include "runtime/metric_registry.h"
+#include "runtime/ops_endpoints.h"
 
 namespace fedcrm::aggregator {
 
@@ -55,19 +56,8 @@ AggregatorService::AggregatorService(AggregatorOptions options) : options_(std::
   plain.threads = 2;
   plain.max_body_bytes = 1 << 16;
   metrics_server_ = std::make_unique<runtime::HttpsServer>(std::move(plain));
-  metrics_server_->Handle("GET", "/metrics", [this](const runtime::Request&) {
-    runtime::Response response;
-    response.content_type = runtime::kExpositionContentType;
-    response.body = metrics_->Render();
-    return response;
-  });
-  metrics_server_->Handle("GET", "/healthz", [](const runtime::Request&) {
-    return runtime::Response::Text(200, "ok\n");
-  });
-  metrics_server_->Handle("GET", "/readyz", [this](const runtime::Request&) {
-    return ready_ ? runtime::Response::Text(200, "ready\n")
-                  : runtime::Response::Text(503, "starting\n");
-  });
+  runtime::ServeOpsEndpoints(
+      *metrics_server_, [this] { return metrics_->Render(); }, [this] { return ready_.load(); });
 }
 
 AggregatorService::~AggregatorService() { Stop(std::chrono::seconds(0)); }

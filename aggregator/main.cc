@@ -1,6 +1,5 @@
 // fedcrm-aggregator: the round service. Everything but the process plumbing
 // lives in the library (aggregator_service.h).
-#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "core/common/error.h"
 #include "runtime/certificates.h"
 #include "runtime/log.h"
+#include "runtime/ops_endpoints.h"
 
 #ifndef FEDCRM_VERSION
 #define FEDCRM_VERSION "dev"
@@ -17,13 +17,8 @@
 
 int main(int argc, char** argv) {
   using fedcrm::runtime::Log;
-  // Blocked before any thread starts, so only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so only Wait() below sees them.
+  fedcrm::runtime::StopSignals stop_signals;
 
   try {
     const auto flags =
@@ -55,9 +50,7 @@ int main(int argc, char** argv) {
     Log().Info("listening", {{"tls_port", service.tls_port()},
                              {"metrics_port", service.metrics_port()},
                              {"version", FEDCRM_VERSION}});
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    Log().Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Log().Info("stopping", {{"signal", stop_signals.Wait()}});
     service.Stop();
     Log().Info("stopped");
     return 0;
