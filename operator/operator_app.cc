@@ -1,0 +1,228 @@
+#include "operator/operator_app.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "core/common/error.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/kube_config.h"
+#include "kube/leader_election.h"
+#include "kube/rest_client.h"
+#include "operator/aggregator_admin.h"
+#include "operator/cluster_connections.h"
+#include "operator/controller.h"
+#include "operator/fedcrm_resources.h"
+#include "operator/federated_model_controller.h"
+#include "operator/federated_round_controller.h"
+#include "operator/federation_ca_store.h"
+#include "operator/region_silo_controller.h"
+#include "runtime/certificates.h"
+#include "runtime/log.h"
+#include "runtime/ops_endpoints.h"
+
+namespace fedcrm::op {
+namespace {
+
+kube::KubeConfig HubConfig(const std::string& kubeconfig) {
+  if (!kubeconfig.empty()) return kube::LoadKubeconfig(kubeconfig);
+  if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return kube::InClusterConfig();
+  if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
+    return kube::LoadKubeconfig(env);
+  }
+  throw ConfigError("--kubeconfig",
+                    "not running in a cluster and neither --kubeconfig nor $KUBECONFIG is set");
+}
+
+std::string DefaultIdentity() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "_" + std::to_string(getpid());
+}
+
+// "https://10.1.2.3:8443" -> "10.1.2.3/32"; "" when the host is a name.
+std::string CidrOfUrl(const std::string& url) {
+  const runtime::Url parsed = runtime::ParseUrl(url);
+  const bool ipv4 = parsed.host.find_first_not_of("0123456789.") == std::string::npos;
+  if (ipv4) return parsed.host + "/32";
+  if (parsed.host.find(':') != std::string::npos) return parsed.host + "/128";
+  return "";
+}
+
+std::unique_ptr<AggregatorAdmin> MakeAggregatorAdmin(const OperatorFlags& flags) {
+  runtime::ClientOptions options;
+  options.tls = runtime::TlsClientOptions{runtime::ReadPemFile(flags.aggregator_ca),
+                                          runtime::ReadPemFile(flags.coordinator_cert),
+                                          runtime::ReadPemFile(flags.coordinator_key)};
+  options.request_timeout = std::chrono::seconds(30);
+  return std::make_unique<HttpsAggregatorAdmin>(flags.aggregator_url, std::move(options));
+}
+
+// Mirrors each RegionSilo's ledger into the gauges, so Prometheus can set the
+// operator's view against the aggregator's release log.
+void ExportLedger(OperatorMetrics& metrics, const kube::Json& silo, bool deleted) {
+  const std::string ns = silo["metadata"].value("namespace", "");
+  const std::string name = silo["metadata"].value("name", "");
+  if (deleted) {
+    metrics.RemoveLedger(ns, name);
+    return;
+  }
+  const kube::Json& status = silo.contains("status") ? silo["status"] : kube::Json::object();
+  const kube::Json& ledger = status.contains("ledger") ? status["ledger"] : kube::Json::object();
+  const double budget = silo["spec"].contains("privacyBudget")
+                            ? silo["spec"]["privacyBudget"].value("epsilon", 0.0)
+                            : 0.0;
+  metrics.SetLedger(ns, name, ledger.value("epsilonSpent", 0.0),
+                    ledger.value("epsilonReserved", 0.0), ledger.value("epsilonRemaining", budget),
+                    budget);
+}
+
+std::string KeyOf(const kube::Json& object) {
+  return kube::ObjectKey{object["metadata"].value("namespace", ""),
+                         object["metadata"].value("name", "")}
+      .ToString();
+}
+
+}  // namespace
+
+OperatorApp::OperatorApp(OperatorFlags flags) : flags_(std::move(flags)) {
+  if (flags_.identity.empty()) flags_.identity = DefaultIdentity();
+  hub_ = std::make_shared<kube::RestClient>(HubConfig(flags_.kubeconfig));
+
+  runtime::ServerOptions plain;
+  plain.address = flags_.metrics_address;
+  plain.port = flags_.metrics_port;
+  plain.threads = 2;
+  plain.max_body_bytes = 1 << 16;
+  metrics_server_ = std::make_unique<runtime::HttpsServer>(std::move(plain));
+  // Ready once this replica can serve: a standby is ready too (it is healthy
+  // and waits for the Lease); a leader once its caches have synced.
+  runtime::ServeOpsEndpoints(
+      *metrics_server_, [this] { return metrics_.Render(); },
+      [this] { return synced_ || flags_.leader_elect; }, "syncing\n");
+}
+
+OperatorApp::~OperatorApp() { metrics_server_->Stop(std::chrono::seconds(0)); }
+
+uint16_t OperatorApp::metrics_port() const { return metrics_server_->port(); }
+
+int OperatorApp::Run(std::stop_token stop) {
+  metrics_server_->Start();
+  runtime::Log().Info("serving metrics", {{"port", metrics_port()}, {"identity", flags_.identity}});
+  if (!flags_.leader_elect) {
+    metrics_.SetLeader(true);  // the only replica leads
+    RunControllers(stop);
+    return 0;
+  }
+  kube::LeaderElectionConfig config;
+  config.lease_namespace = flags_.leader_election_namespace;
+  config.lease_name = flags_.leader_election_id;
+  config.identity = flags_.identity;
+  kube::LeaderCallbacks callbacks;
+  callbacks.on_started_leading = [this](std::stop_token leading) {
+    metrics_.SetLeader(true);
+    runtime::Log().Info("started leading", {{"identity", flags_.identity}});
+    RunControllers(leading);
+  };
+  callbacks.on_stopped_leading = [this] {
+    metrics_.SetLeader(false);
+    runtime::Log().Warn("stopped leading", {{"identity", flags_.identity}});
+  };
+  callbacks.on_new_leader = [](const std::string& leader) {
+    runtime::Log().Info("leader elected", {{"leader", leader}});
+  };
+  metrics_.SetLeader(false);
+  kube::LeaderElector elector(*hub_, config, std::move(callbacks));
+  elector.Run(stop);
+  return stop.stop_requested() ? 0 : 1;
+}
+
+void OperatorApp::RunControllers(std::stop_token stop) {
+  ClusterConnections clusters(*hub_, [](const kube::KubeConfig& config) {
+    return std::make_shared<kube::RestClient>(config);
+  });
+  const FederationCa ca = LoadOrCreateFederationCa(*hub_, flags_.federation_ca_secret);
+  const std::unique_ptr<AggregatorAdmin> aggregator = MakeAggregatorAdmin(flags_);
+  kube::EventRecorder events(*hub_, "fedcrm.io/fedcrm-operator", flags_.identity);
+  events.SetErrorSink([](const std::string& message) {
+    runtime::Log().Warn("could not record an event", {{"error", message}});
+  });
+
+  RoundControllerOptions round_options;
+  round_options.job.aggregator_url = flags_.worker_aggregator_url;
+  round_options.job.default_image = flags_.worker_image;
+  round_options.poll_interval = std::chrono::milliseconds(flags_.poll_interval_ms);
+  FederatedRoundReconciler rounds(*hub_, clusters, *aggregator, &events, round_options);
+
+  RegionSiloControllerOptions silo_options;
+  silo_options.aggregator.cidr = flags_.aggregator_cidr.empty()
+                                     ? CidrOfUrl(flags_.worker_aggregator_url)
+                                     : flags_.aggregator_cidr;
+  silo_options.aggregator.port = runtime::ParseUrl(flags_.worker_aggregator_url).port;
+  RegionSiloReconciler silos(*hub_, clusters, ca, &events, silo_options);
+
+  FederatedModelReconciler models(*hub_, &events, ModelControllerOptions{});
+
+  Controller silo_controller("regionsilo", silos, &metrics_, 2);
+  Controller round_controller("federatedround", rounds, &metrics_, 4);
+  Controller model_controller("federatedmodel", models, &metrics_, 1);
+
+  kube::Informer silo_informer(*hub_, kRegionSilos, flags_.namespace_);
+  silo_informer.AddHandlers(
+      {.on_add =
+           [&](const kube::Json& o) {
+             ExportLedger(metrics_, o, false);
+             silo_controller.Enqueue(KeyOf(o));
+           },
+       .on_update =
+           [&](const kube::Json&, const kube::Json& o) {
+             ExportLedger(metrics_, o, false);
+             silo_controller.Enqueue(KeyOf(o));
+           },
+       .on_delete = [&](const kube::Json& o) { ExportLedger(metrics_, o, true); }});
+
+  // A round's changes concern its own controller and the model it belongs to.
+  const auto on_round = [&](const kube::Json& o) {
+    round_controller.Enqueue(KeyOf(o));
+    if (const auto model = ModelOfRound(o)) model_controller.Enqueue(model->ToString());
+  };
+  kube::Informer round_informer(*hub_, kFederatedRounds, flags_.namespace_);
+  round_informer.AddHandlers(
+      {.on_add = on_round,
+       .on_update = [&](const kube::Json&, const kube::Json& o) { on_round(o); },
+       .on_delete = on_round});
+
+  kube::Informer model_informer(*hub_, kFederatedModels, flags_.namespace_);
+  model_informer.AddHandlers(
+      {.on_add = [&](const kube::Json& o) { model_controller.Enqueue(KeyOf(o)); },
+       .on_update = [&](const kube::Json&,
+                        const kube::Json& o) { model_controller.Enqueue(KeyOf(o)); },
+       .on_delete = nullptr});
+
+  silo_informer.Start(stop);
+  round_informer.Start(stop);
+  model_informer.Start(stop);
+  while (!stop.stop_requested() &&
+         !(silo_informer.HasSynced() && round_informer.HasSynced() && model_informer.HasSynced())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  synced_ = true;
+  silo_controller.Start();
+  round_controller.Start();
+  model_controller.Start();
+  runtime::Log().Info(
+      "controllers started",
+      {{"namespace", flags_.namespace_.empty() ? std::string("(all)") : flags_.namespace_}});
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, stop, [] { return false; });
+  model_controller.Stop();
+  round_controller.Stop();
+  silo_controller.Stop();
+  synced_ = false;
+}
+
+}  // namespace fedcrm::op
