@@ -51,11 +51,24 @@ std::string CidrOfUrl(const std::string& url) {
   return "";
 }
 
-std::unique_ptr<AggregatorAdmin> MakeAggregatorAdmin(const OperatorFlags& flags) {
+// The operator speaks to the aggregator as the coordinator. Without
+// certificate flags it issues itself a client certificate from the
+// federation CA, which the aggregator trusts for silos already: a Helm
+// install then needs no certificate that Helm's functions cannot make (they
+// cannot write the identity URI SAN).
+std::unique_ptr<AggregatorAdmin> MakeAggregatorAdmin(const OperatorFlags& flags,
+                                                     const FederationCa& ca) {
   runtime::ClientOptions options;
-  options.tls = runtime::TlsClientOptions{runtime::ReadPemFile(flags.aggregator_ca),
-                                          runtime::ReadPemFile(flags.coordinator_cert),
-                                          runtime::ReadPemFile(flags.coordinator_key)};
+  const std::string trust = flags.aggregator_ca.empty() ? ca.certificate_pem()
+                                                        : runtime::ReadPemFile(flags.aggregator_ca);
+  if (flags.coordinator_cert.empty()) {
+    const runtime::IssuedCertificate issued =
+        ca.IssueWorkerCertificate(flags.coordinator_identity, std::chrono::hours(24 * 365));
+    options.tls = runtime::TlsClientOptions{trust, issued.certificate_pem, issued.private_key_pem};
+  } else {
+    options.tls = runtime::TlsClientOptions{trust, runtime::ReadPemFile(flags.coordinator_cert),
+                                            runtime::ReadPemFile(flags.coordinator_key)};
+  }
   options.request_timeout = std::chrono::seconds(30);
   return std::make_unique<HttpsAggregatorAdmin>(flags.aggregator_url, std::move(options));
 }
@@ -144,7 +157,7 @@ void OperatorApp::RunControllers(std::stop_token stop) {
     return std::make_shared<kube::RestClient>(config);
   });
   const FederationCa ca = LoadOrCreateFederationCa(*hub_, flags_.federation_ca_secret);
-  const std::unique_ptr<AggregatorAdmin> aggregator = MakeAggregatorAdmin(flags_);
+  const std::unique_ptr<AggregatorAdmin> aggregator = MakeAggregatorAdmin(flags_, ca);
   kube::EventRecorder events(*hub_, "fedcrm.io/fedcrm-operator", flags_.identity);
   events.SetErrorSink([](const std::string& message) {
     runtime::Log().Warn("could not record an event", {{"error", message}});

@@ -51,6 +51,7 @@ OperatorFlags ParseOperatorFlags(const std::vector<std::string>& args) {
       {"--aggregator-ca", [&](const std::string& v) { flags.aggregator_ca = v; }},
       {"--coordinator-cert", [&](const std::string& v) { flags.coordinator_cert = v; }},
       {"--coordinator-key", [&](const std::string& v) { flags.coordinator_key = v; }},
+      {"--coordinator-identity", [&](const std::string& v) { flags.coordinator_identity = v; }},
       {"--worker-aggregator-url", [&](const std::string& v) { flags.worker_aggregator_url = v; }},
       {"--worker-image", [&](const std::string& v) { flags.worker_image = v; }},
       {"--aggregator-cidr", [&](const std::string& v) { flags.aggregator_cidr = v; }},
@@ -98,9 +99,11 @@ OperatorFlags ParseOperatorFlags(const std::vector<std::string>& args) {
   }
   if (flags.version || flags.help) return flags;
   RequireFlag(flags.aggregator_url, "--aggregator-url");
-  RequireFlag(flags.aggregator_ca, "--aggregator-ca");
-  RequireFlag(flags.coordinator_cert, "--coordinator-cert");
-  RequireFlag(flags.coordinator_key, "--coordinator-key");
+  if (flags.coordinator_cert.empty() != flags.coordinator_key.empty()) {
+    throw ConfigError(flags.coordinator_cert.empty() ? "--coordinator-cert" : "--coordinator-key",
+                      "give --coordinator-cert and --coordinator-key together, or neither "
+                      "(then the operator issues its own from the federation CA)");
+  }
   if (flags.worker_aggregator_url.empty()) flags.worker_aggregator_url = flags.aggregator_url;
   if (flags.federation_ca_secret.find('/') == std::string::npos) {
     throw ConfigError("--federation-ca-secret",
@@ -118,9 +121,13 @@ the silo's own cluster, and keeps every silo's privacy ledger in its status.
   --kubeconfig PATH              the hub cluster (default: in-cluster config, else $KUBECONFIG)
   --namespace NS                 watch only this namespace (default: all namespaces)
   --aggregator-url URL           the aggregator's mutual-TLS API (required)
-  --aggregator-ca PATH           PEM: the CA of the aggregator's certificate (required)
-  --coordinator-cert PATH        PEM: the operator's client certificate (required)
-  --coordinator-key PATH         PEM: its private key (required)
+  --aggregator-ca PATH           PEM: the CA of the aggregator's certificate
+                                 (default: the federation CA)
+  --coordinator-cert PATH        PEM: the operator's client certificate for the aggregator
+  --coordinator-key PATH         PEM: its private key (both absent: the operator issues
+                                 itself one from the federation CA at start)
+  --coordinator-identity ID      the identity the aggregator takes round configs from
+                                 (its --coordinator-identity; default fedcrm-operator)
   --worker-aggregator-url URL    the aggregator as workers reach it (default: --aggregator-url)
   --worker-image IMAGE           the worker image for silos that name none
   --aggregator-cidr CIDR         NetworkPolicy egress target (default: the URL's IP host)

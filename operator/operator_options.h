@@ -2,9 +2,13 @@
 //   --kubeconfig PATH             the hub cluster (default: in-cluster config, else $KUBECONFIG)
 //   --namespace NS                watch only this namespace (default: all)
 //   --aggregator-url URL          the aggregator's mutual-TLS API, as the operator reaches it
-//   --aggregator-ca PATH          PEM: the CA that signed the aggregator's certificate
-//   --coordinator-cert PATH       PEM: the operator's client certificate (the aggregator's
-//   --coordinator-key PATH          --coordinator-identity) and its key
+//   --aggregator-ca PATH          PEM: the CA of the aggregator's certificate (default: the
+//   federation CA)
+//   --coordinator-cert PATH       PEM: the operator's client certificate and its key (default:
+//   --coordinator-key PATH          issued at start from the federation CA for
+//   --coordinator-identity)
+//   --coordinator-identity ID     the identity the aggregator accepts round configs from (default
+//   fedcrm-operator)
 //   --worker-aggregator-url URL   the aggregator as workers reach it (default: --aggregator-url)
 //   --worker-image IMAGE          for silos that name none (default
 //   ghcr.io/fedcrm/worker:<version>)
@@ -33,6 +37,7 @@ struct OperatorFlags {
   std::string aggregator_ca;
   std::string coordinator_cert;
   std::string coordinator_key;
+  std::string coordinator_identity = "fedcrm-operator";
   std::string worker_aggregator_url;
   std::string worker_image;
   std::string aggregator_cidr;

@@ -136,33 +136,24 @@ class Federation {
   // One operator replica; `name` is its Lease identity.
   cli::ChildProcess& StartOperator(const std::string& name) {
     std::vector<std::string> argv = {std::string(kBin) + "/fedcrm-operator",
-                                     "--kubeconfig",
-                                     hub_kubeconfig_,
-                                     "--namespace",
-                                     kHubNamespace,
-                                     "--aggregator-url",
-                                     aggregator_url,
-                                     "--aggregator-ca",
-                                     (dir_ / "pki/ca.pem").string(),
-                                     "--coordinator-cert",
-                                     (dir_ / "pki/operator.pem").string(),
-                                     "--coordinator-key",
-                                     (dir_ / "pki/operator-key.pem").string(),
-                                     "--worker-image",
-                                     "fedcrm/worker:e2e",
-                                     "--aggregator-cidr",
-                                     "127.0.0.1/32",
-                                     "--federation-ca-secret",
-                                     "fedcrm/fedcrm-federation-ca",
+                                     "--kubeconfig=" + hub_kubeconfig_,
+                                     std::string("--namespace=") + kHubNamespace,
+                                     "--aggregator-url=" + aggregator_url,
+                                     "--worker-image=fedcrm/worker:e2e",
+                                     "--aggregator-cidr=127.0.0.1/32",
+                                     "--federation-ca-secret=fedcrm/fedcrm-federation-ca",
                                      "--leader-elect",
-                                     "--leader-election-namespace",
-                                     kHubNamespace,
-                                     "--identity",
-                                     name,
-                                     "--metrics-listen",
-                                     "127.0.0.1:0",
-                                     "--poll-interval-ms",
-                                     "300"};
+                                     std::string("--leader-election-namespace=") + kHubNamespace,
+                                     "--identity=" + name,
+                                     "--metrics-listen=127.0.0.1:0",
+                                     "--poll-interval-ms=300"};
+    if (name != "replica-a") {
+      // replica-a issues its own coordinator certificate from the federation
+      // CA (what the Helm chart relies on); the others are given one.
+      argv.push_back("--aggregator-ca=" + (dir_ / "pki/ca.pem").string());
+      argv.push_back("--coordinator-cert=" + (dir_ / "pki/operator.pem").string());
+      argv.push_back("--coordinator-key=" + (dir_ / "pki/operator-key.pem").string());
+    }
     operators.erase(name);
     auto [it, inserted] = operators.emplace(
         name, cli::ChildProcess::Spawn(argv, (dir_ / ("operator-" + name + ".log")).string()));
