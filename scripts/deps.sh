@@ -16,8 +16,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # lint, and libFuzzer (clang's runtime) for the fuzz targets
   clang clang-format clang-tidy libclang-rt-14-dev
-  # promtool checks the Prometheus exposition in the tests
-  prometheus
+  lua5.4  # tests/gitops: the Argo CD health checks run in Debian's Lua
+  # promtool checks the exposition and the alert rules; a real Prometheus
+  # scrapes a live federation (tests/observability)
+  prometheus python3-yaml curl
   # benchmarks compare against Python peers in a venv
   python3 python3-venv
 )
