@@ -143,6 +143,7 @@ void Informer::Transform(Json& object) const {
       object["metadata"].is_object()) {
     object["metadata"].erase("managedFields");
   }
+  if (options_.transform) options_.transform(object);
 }
 
 void Informer::OnReplace(std::vector<Json> items) {

@@ -82,14 +82,39 @@ void ExportLedger(OperatorMetrics& metrics, const kube::Json& silo, bool deleted
     metrics.RemoveLedger(ns, name);
     return;
   }
-  const kube::Json& status = silo.contains("status") ? silo["status"] : kube::Json::object();
-  const kube::Json& ledger = status.contains("ledger") ? status["ledger"] : kube::Json::object();
-  const double budget = silo["spec"].contains("privacyBudget")
-                            ? silo["spec"]["privacyBudget"].value("epsilon", 0.0)
-                            : 0.0;
+  const kube::Json empty = kube::Json::object();
+  const kube::Json& status = silo.contains("status") ? silo.at("status") : empty;
+  const kube::Json& ledger = status.contains("ledger") ? status.at("ledger") : empty;
+  const kube::Json& spec = silo.contains("spec") ? silo.at("spec") : empty;
+  const double budget =
+      spec.contains("privacyBudget") ? spec.at("privacyBudget").value("epsilon", 0.0) : 0.0;
   metrics.SetLedger(ns, name, ledger.value("epsilonSpent", 0.0),
                     ledger.value("epsilonReserved", 0.0), ledger.value("epsilonRemaining", budget),
                     budget);
+}
+
+// What the informers keep of each object. The reconcilers read the object
+// they work on from the API server, so the caches only need to say which
+// object changed (and the silos' ledgers, for the gauges): dropping spec and
+// status keeps the operator small with thousands of rounds.
+kube::InformerOptions Keeping(std::vector<std::string> spec_fields,
+                              std::vector<std::string> status_fields) {
+  kube::InformerOptions options;
+  options.transform = [spec_fields = std::move(spec_fields),
+                       status_fields = std::move(status_fields)](kube::Json& object) {
+    kube::Json kept = {{"apiVersion", object.value("apiVersion", "")},
+                       {"kind", object.value("kind", "")},
+                       {"metadata", object["metadata"]}};
+    for (const auto& [part, fields] :
+         {std::pair{"spec", &spec_fields}, {"status", &status_fields}}) {
+      if (!object.contains(part) || !object[part].is_object()) continue;
+      for (const std::string& field : *fields) {
+        if (object[part].contains(field)) kept[part][field] = std::move(object[part][field]);
+      }
+    }
+    object = std::move(kept);
+  };
+  return options;
 }
 
 std::string KeyOf(const kube::Json& object) {
@@ -121,7 +146,7 @@ OperatorApp::~OperatorApp() { metrics_server_->Stop(std::chrono::seconds(0)); }
 
 uint16_t OperatorApp::metrics_port() const { return metrics_server_->port(); }
 
-int OperatorApp::Run(std::stop_token stop) {
+int OperatorApp::Run(const std::stop_token& stop) {
   metrics_server_->Start();
   runtime::Log().Info("serving metrics", {{"port", metrics_port()}, {"identity", flags_.identity}});
   if (!flags_.leader_elect) {
@@ -134,6 +159,8 @@ int OperatorApp::Run(std::stop_token stop) {
   config.lease_name = flags_.leader_election_id;
   config.identity = flags_.identity;
   kube::LeaderCallbacks callbacks;
+  // The callback's signature takes the token by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   callbacks.on_started_leading = [this](std::stop_token leading) {
     metrics_.SetLeader(true);
     runtime::Log().Info("started leading", {{"identity", flags_.identity}});
@@ -152,7 +179,7 @@ int OperatorApp::Run(std::stop_token stop) {
   return stop.stop_requested() ? 0 : 1;
 }
 
-void OperatorApp::RunControllers(std::stop_token stop) {
+void OperatorApp::RunControllers(const std::stop_token& stop) {
   ClusterConnections clusters(*hub_, [](const kube::KubeConfig& config) {
     return std::make_shared<kube::RestClient>(config);
   });
@@ -182,7 +209,8 @@ void OperatorApp::RunControllers(std::stop_token stop) {
   Controller round_controller("federatedround", rounds, &metrics_, 4);
   Controller model_controller("federatedmodel", models, &metrics_, 1);
 
-  kube::Informer silo_informer(*hub_, kRegionSilos, flags_.namespace_);
+  kube::Informer silo_informer(*hub_, kRegionSilos, flags_.namespace_,
+                               Keeping({"privacyBudget"}, {"ledger"}));
   silo_informer.AddHandlers(
       {.on_add =
            [&](const kube::Json& o) {
@@ -201,13 +229,13 @@ void OperatorApp::RunControllers(std::stop_token stop) {
     round_controller.Enqueue(KeyOf(o));
     if (const auto model = ModelOfRound(o)) model_controller.Enqueue(model->ToString());
   };
-  kube::Informer round_informer(*hub_, kFederatedRounds, flags_.namespace_);
+  kube::Informer round_informer(*hub_, kFederatedRounds, flags_.namespace_, Keeping({}, {}));
   round_informer.AddHandlers(
       {.on_add = on_round,
        .on_update = [&](const kube::Json&, const kube::Json& o) { on_round(o); },
        .on_delete = on_round});
 
-  kube::Informer model_informer(*hub_, kFederatedModels, flags_.namespace_);
+  kube::Informer model_informer(*hub_, kFederatedModels, flags_.namespace_, Keeping({}, {}));
   model_informer.AddHandlers(
       {.on_add = [&](const kube::Json& o) { model_controller.Enqueue(KeyOf(o)); },
        .on_update = [&](const kube::Json&,

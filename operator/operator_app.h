@@ -28,13 +28,13 @@ class OperatorApp {
   // --leader-elect) until `stop`. Returns 0 after a requested stop, 1 when
   // leadership was lost (the process should exit and be restarted, as
   // controller-runtime does, rather than run on with stale caches).
-  int Run(std::stop_token stop);
+  int Run(const std::stop_token& stop);
 
   uint16_t metrics_port() const;
 
  private:
   // Runs the controllers until `stop`.
-  void RunControllers(std::stop_token stop);
+  void RunControllers(const std::stop_token& stop);
 
   OperatorFlags flags_;
   std::shared_ptr<kube::Client> hub_;

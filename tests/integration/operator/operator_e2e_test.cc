@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -189,6 +190,16 @@ class Federation {
     return ReadText(dir_ / ("operator-" + name + ".log"));
   }
   std::string JobRunnerLog() const { return ReadText(dir_ / "job-runner.log"); }
+
+  // The /metrics page of operator replica `name` (its port is in its log).
+  std::string OperatorMetrics(const std::string& name) const {
+    const std::regex serving(R"("msg":"serving metrics".*"port":(\d+))");
+    std::smatch match;
+    const std::string log = OperatorLog(name);
+    if (!std::regex_search(log, match, serving)) return "";
+    runtime::HttpsClient plain(runtime::ClientOptions{});
+    return plain.Get("http://127.0.0.1:" + match[1].str() + "/metrics").body;
+  }
 
   // The aggregator's /metrics page.
   std::string AggregatorMetrics() const {
@@ -477,6 +488,21 @@ TEST_F(OperatorE2eTest, AModelOfThreeRoundsSucceedsAndEveryLedgerAgreesWithTheAg
     std::smatch match;
     ASSERT_TRUE(std::regex_search(metrics, match, series)) << metrics;
     EXPECT_NEAR(std::stod(match[1].str()), ledger["epsilonSpent"].get<double>(), 1e-9) << silo;
+    // The operator mirrors the ledger into its gauges, which the
+    // divergence alert sets against the aggregator's.
+    const std::regex gauge("fedcrm_silo_epsilon_spent\\{namespace=\"fedcrm\",silo=\"" +
+                           std::string(silo) + "\"\\} ([0-9.eE+-]+)");
+    std::string page;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          page = federation->OperatorMetrics("replica-a");
+          std::smatch value;
+          return std::regex_search(page, value, gauge) &&
+                 std::abs(std::stod(value[1].str()) - ledger["epsilonSpent"].get<double>()) < 1e-9;
+        },
+        30s))
+        << silo << "\n"
+        << page;
   }
   EXPECT_TRUE(Ledger("bad").value("committedRounds", Json::array()).empty());
 }

@@ -97,12 +97,14 @@ TEST(InformerTest, CachesObjectsWithoutManagedFields) {
 
   InformerOptions keep;
   keep.strip_managed_fields = false;
+  keep.transform = [](Json& object) { object["data"] = {{"kept", "only this"}}; };
   ScriptedClient again;
   again.AddList(Listed({listed}, "10"));
   Informer keeping(again, resources::kConfigMaps, "ns", keep);
   keeping.Start();
   ASSERT_TRUE(keeping.WaitForSync(std::chrono::seconds(20)));
   EXPECT_TRUE(keeping.Get({"ns", "a"})->at("metadata").contains("managedFields"));
+  EXPECT_EQ(keeping.Get({"ns", "a"})->at("data"), Json({{"kept", "only this"}}));
 }
 
 TEST(InformerTest, ARelistDeliversTheDifference) {
