@@ -89,7 +89,7 @@ void Informer::AddHandlers(InformerHandlers handlers) {
   handlers_.push_back(std::move(handlers));
 }
 
-void Informer::Start(std::stop_token stop) {
+void Informer::Start(const std::stop_token& stop) {
   if (watch_thread_.joinable()) return;
   if (stop.stop_possible()) {
     external_stop_ = std::make_unique<std::stop_callback<std::function<void()>>>(
@@ -155,8 +155,11 @@ void Informer::OnReplace(std::vector<Json> items) {
     fresh.insert_or_assign(std::move(key), std::move(item));
   }
   std::map<ObjectKey, Json> old = store_.Replace(fresh);
-  for (const auto& [key, object] : fresh) {
-    auto previous = old.find(key);
+  // Named references, not structured bindings: lambdas may not capture
+  // those before C++20 compilers catch up (clang 14).
+  for (const auto& entry : fresh) {
+    const Json& object = entry.second;
+    auto previous = old.find(entry.first);
     if (previous == old.end()) {
       Dispatch([&](const InformerHandlers& h) {
         if (h.on_add) h.on_add(object);
@@ -168,8 +171,9 @@ void Informer::OnReplace(std::vector<Json> items) {
     }
   }
   // Deleted while the watch was down: the relist is the only witness.
-  for (const auto& [key, object] : old) {
-    if (fresh.contains(key)) continue;
+  for (const auto& entry : old) {
+    const Json& object = entry.second;
+    if (fresh.contains(entry.first)) continue;
     Dispatch([&](const InformerHandlers& h) {
       if (h.on_delete) h.on_delete(object);
     });
@@ -201,7 +205,7 @@ void Informer::OnEvent(const WatchEvent& incoming) {
   });
 }
 
-void Informer::ResyncLoop(std::stop_token stop) {
+void Informer::ResyncLoop(const std::stop_token& stop) {
   while (true) {
     {
       std::unique_lock lock(sync_mu_);

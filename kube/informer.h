@@ -87,7 +87,7 @@ class Informer {
   void AddHandlers(InformerHandlers handlers);
   // Starts the watch (and resync) threads and returns. They end on Stop(),
   // on destruction, or when `stop` is requested.
-  void Start(std::stop_token stop = {});
+  void Start(const std::stop_token& stop = {});
   // Requests a stop and joins; idempotent.
   void Stop();
 
@@ -104,7 +104,7 @@ class Informer {
   void Transform(Json& object) const;
   void OnReplace(std::vector<Json> items);
   void OnEvent(const WatchEvent& event);
-  void ResyncLoop(std::stop_token stop);
+  void ResyncLoop(const std::stop_token& stop);
   // Calls `call` for every handler set, containing their exceptions: a
   // faulty handler must not kill the informer's thread.
   template <typename Call>

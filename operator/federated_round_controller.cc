@@ -108,6 +108,20 @@ Json* SiloEntry(Json& object, const std::string& name) {
   return nullptr;
 }
 
+// Whether the silo, as just listed, holds a reservation for `round`. A
+// round's reservations are made only by its own reconcile, which the work
+// queue never runs twice at once, so a fresh list cannot miss one; checking
+// first spares a read of every silo that has nothing to release.
+bool HoldsReservation(const CandidateSilo& silo, const std::string& round) {
+  if (!silo.status.contains("ledger") || !silo.status["ledger"].contains("reservations")) {
+    return false;
+  }
+  for (const Json& reservation : silo.status["ledger"]["reservations"]) {
+    if (reservation.is_object() && reservation.value("round", "") == round) return true;
+  }
+  return false;
+}
+
 Json RdpJson(const privacy::RdpCurve& curve) {
   return {{"orders", curve.orders()}, {"values", curve.values()}};
 }
@@ -222,7 +236,7 @@ void FederatedRoundReconciler::Reserve(const FederatedRound& round, RoundAdmissi
   }
   // A repeated admission may exclude a silo an earlier attempt reserved.
   for (const CandidateSilo& candidate : candidates) {
-    if (eligible.count(candidate.spec.name)) continue;
+    if (eligible.count(candidate.spec.name) || !HoldsReservation(candidate, round.name)) continue;
     UpdateSiloLedger(hub_, {round.namespace_, candidate.spec.name},
                      [&](SiloLedger& ledger) { return ledger.Release(round.name); });
   }
@@ -277,6 +291,13 @@ ReconcileResult FederatedRoundReconciler::Admit(Json& object, const FederatedRou
   if (!admission.admitted || admission.Eligible() < round.min_participants) {
     // Nothing may stay reserved for a round that will not run.
     for (const CandidateSilo& candidate : candidates) {
+      // Reserved just now (the list predates it), or by an earlier attempt.
+      const bool reserved_now =
+          admission.admitted &&
+          std::any_of(admission.silos.begin(), admission.silos.end(), [&](const SiloAdmission& s) {
+            return s.eligible && s.name == candidate.spec.name;
+          });
+      if (!reserved_now && !HoldsReservation(candidate, round.name)) continue;
       UpdateSiloLedger(hub_, {round.namespace_, candidate.spec.name},
                        [&](SiloLedger& ledger) { return ledger.Release(round.name); });
     }
@@ -425,6 +446,9 @@ void FederatedRoundReconciler::CommitCharges(const FederatedRound& round,
   const std::vector<std::string> contributors = StringList(aggregator_status, "contributors");
   for (const CandidateSilo& candidate : Candidates(round.namespace_)) {
     const std::string& name = candidate.spec.name;
+    // A contributor is always committed (with or without a reservation);
+    // anyone else only has something to release if it holds a reservation.
+    if (!Contains(contributors, name) && !HoldsReservation(candidate, round.name)) continue;
     UpdateSiloLedger(hub_, {round.namespace_, name}, [&](SiloLedger& ledger) {
       if (!Contains(contributors, name)) return ledger.Release(round.name);
       // The charge is passed explicitly so a lost reservation can never turn
@@ -439,6 +463,7 @@ void FederatedRoundReconciler::CommitCharges(const FederatedRound& round,
 
 void FederatedRoundReconciler::ReleaseAll(const FederatedRound& round) {
   for (const CandidateSilo& candidate : Candidates(round.namespace_)) {
+    if (!HoldsReservation(candidate, round.name)) continue;
     UpdateSiloLedger(hub_, {round.namespace_, candidate.spec.name},
                      [&](SiloLedger& ledger) { return ledger.Release(round.name); });
   }

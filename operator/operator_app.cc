@@ -1,5 +1,6 @@
 #include "operator/operator_app.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -250,6 +251,9 @@ void OperatorApp::RunControllers(const std::stop_token& stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   synced_ = true;
+  // The initial lists were parsed whole before the informers trimmed them;
+  // glibc keeps that peak's heap unless asked to give it back.
+  malloc_trim(0);
   silo_controller.Start();
   round_controller.Start();
   model_controller.Start();

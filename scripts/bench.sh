@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: fedcrm's DP-SGD training throughput, privacy accountant and
 # SecAgg+ masking/unmasking, side by side in one run with scikit-learn,
-# PyTorch/Opacus, dp_accounting and Flower on the same data. Reports; never
-# asserts.
+# PyTorch/Opacus, dp_accounting and Flower on the same data, and the operator's
+# memory, reconcile latency and API requests against a controller-runtime
+# operator (bench/operator/run.sh). Reports; never asserts.
 #
 #   scripts/bench.sh [BUILD_DIR]        (default: build)
 #
@@ -108,6 +109,21 @@ if [[ $peers == 1 ]]; then
   else
     skipped+=("flower: failed (output above)")
   fi
+fi
+
+# The operator with 100 RegionSilos and 1,000 FederatedRounds on a real
+# kube-apiserver, against a controller-runtime peer (bench/operator/run.sh;
+# about 15 minutes). FEDCRM_BENCH_SKIP_OPERATOR=1 skips it.
+echo "bench: operator (fedcrm-operator and a controller-runtime peer on kube-apiserver)"
+rm -f "$out_dir/operator.json" "$out_dir/operator.skipped"
+if bench/operator/run.sh "$build_dir" "$out_dir/operator.json"; then
+  if [[ -s "$out_dir/operator.skipped" ]]; then
+    skipped+=("operator: $(cat "$out_dir/operator.skipped")")
+  elif [[ -s "$out_dir/operator.json" ]]; then
+    report_args+=(--operator "$out_dir/operator.json")
+  fi
+else
+  skipped+=("operator: bench/operator/run.sh failed (output above)")
 fi
 
 for line in "${skipped[@]+"${skipped[@]}"}"; do report_args+=(--skipped "$line"); done

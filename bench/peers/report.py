@@ -4,6 +4,7 @@ reports fedcrm's side even when the peers' virtual environment is missing.
 
   python3 report.py --config bench/workloads.json --fedcrm FILE
       [--training_peers FILE] [--accountant_peers FILE] [--secagg_peers FILE]
+      [--operator FILE]
       [--skipped TEXT ...]
       --command TEXT --out results.json
 
@@ -320,6 +321,8 @@ def markdown(results):
         if r.get("flower_server_input") and r["flower_server_input"] != "real masked vectors":
             lines.append(f"\nFlower server, n = {r['clients']}, d = {r['vector_length']:,}: "
                          f"{r['flower_server_input']}.")
+    if results.get("operator_markdown"):
+        lines += ["", "Operator (bench/operator/run.sh):", "", results["operator_markdown"].rstrip()]
     lines += [f"\nSkipped: {s['side']}: {s['reason']}" for s in results["skipped"]]
     return "\n".join(lines) + "\n"
 
@@ -338,6 +341,7 @@ def main():
     parser.add_argument("--training_peers")
     parser.add_argument("--accountant_peers")
     parser.add_argument("--secagg_peers")
+    parser.add_argument("--operator", help="bench/operator/run.sh's JSON (its .md beside it)")
     parser.add_argument("--skipped", action="append", default=[],
                         help="'side: reason' for a peer the script could not run")
     parser.add_argument("--command", required=True)
@@ -369,6 +373,10 @@ def main():
         "versions": {**training_peers.get("versions", {}), **secagg_peers.get("versions", {})},
         "google_benchmark_context": context,
     }
+    if args.operator and os.path.exists(args.operator):
+        results["operator"] = load_optional(args.operator)
+        with open(os.path.splitext(args.operator)[0] + ".md", encoding="utf-8") as f:
+            results["operator_markdown"] = f.read()
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     markdown_path = os.path.splitext(args.out)[0] + ".md"
@@ -386,6 +394,8 @@ def main():
     print_accountant(results["accountant"], config["accountant"])
     print()
     print_secagg(results["secagg"])
+    if results.get("operator_markdown"):
+        print("\nOperator:\n" + results["operator_markdown"])
     for s in skipped:
         print(f"skipped: {s['side']}: {s['reason']}")
     print(f"\nresults: {args.out} (tables for docs/benchmarks.md: {markdown_path})")
