@@ -125,7 +125,8 @@ YAML::Node KubeconfigReader::FindNamed(const YAML::Node& root, const std::string
     // "clusters" -> "cluster": each entry holds its body under the singular.
     std::string body_key = list.substr(0, list.size() - 1);
     YAML::Node body = entries[i][body_key];
-    *path = entry_path + "." + body_key;
+    *path = entry_path;
+    path->append(".").append(body_key);
     if (!body || !body.IsMap()) Fail(*path, "expected a map");
     return body;
   }

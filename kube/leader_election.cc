@@ -182,7 +182,7 @@ void LeaderElector::Release() {
   }
 }
 
-void LeaderElector::Run(std::stop_token stop) {
+void LeaderElector::Run(const std::stop_token& stop) {
   // Wakes SleepFor; takes mu_ so the notification can't fall between a
   // sleeper's check and its wait.
   std::stop_callback wake(stop, [this] {

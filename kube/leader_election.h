@@ -66,7 +66,7 @@ class LeaderElector {
   // Campaigns until leading, leads until `stop` is requested or leadership is
   // lost, then returns (like client-go, it doesn't campaign again: the
   // process is expected to exit or call Run anew). API errors are retried.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
   // True while Run holds leadership.
   bool IsLeader() const;

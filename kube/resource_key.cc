@@ -99,7 +99,10 @@ std::string ResourcePath(const GroupVersionResource& gvr, std::string_view names
 
 std::string FormatLabelSelector(const LabelSelector& selector) {
   std::vector<std::string> parts;
-  for (const auto& [key, value] : selector.match_labels) parts.push_back(key + "=" + value);
+  for (const auto& [key, value] : selector.match_labels) {
+    parts.push_back(key);
+    parts.back().append("=").append(value);
+  }
   using Op = LabelSelectorRequirement::Operator;
   for (const LabelSelectorRequirement& r : selector.match_expressions) {
     const std::string where = "label selector requirement '" + r.key + "'";

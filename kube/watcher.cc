@@ -47,7 +47,7 @@ void Watcher::ReportError(const std::exception& error) {
   if (callbacks_.on_error) callbacks_.on_error(error);
 }
 
-bool Watcher::Sleep(std::stop_token stop, Clock::Duration delay) {
+bool Watcher::Sleep(const std::stop_token& stop, Clock::Duration delay) {
   // Registered before taking the lock: it runs at once if already stopped.
   std::stop_callback wake(stop, [this] {
     std::lock_guard lock(mu_);
@@ -109,7 +109,7 @@ Watcher::StreamEnd Watcher::WatchOnce(std::stop_token stop, bool& saw_event) {
   return failed ? StreamEnd::kFailed : StreamEnd::kEnded;
 }
 
-void Watcher::Run(std::stop_token stop) {
+void Watcher::Run(const std::stop_token& stop) {
   bool need_list = true;
   while (!stop.stop_requested()) {
     if (need_list) {

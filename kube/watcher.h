@@ -51,7 +51,7 @@ class Watcher {
   // Lists and watches until `stop` is requested; returns promptly then.
   // Never throws for API or transport errors: it retries with backoff.
   // Exceptions from the callbacks propagate.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
   // The last resourceVersion seen (list, event or bookmark).
   std::string resource_version() const;
@@ -62,7 +62,7 @@ class Watcher {
   void Relist();
   StreamEnd WatchOnce(std::stop_token stop, bool& saw_event);
   // Waits out the backoff; false when stopped meanwhile.
-  bool Sleep(std::stop_token stop, Clock::Duration delay);
+  bool Sleep(const std::stop_token& stop, Clock::Duration delay);
   void ReportError(const std::exception& error);
   void SetResourceVersion(std::string version);
 

@@ -276,7 +276,7 @@ void RegionSiloReconciler::RefreshLedger(const RegionSiloSpec& silo, Json& statu
 
 std::string RegionSiloReconciler::Provision(const RegionSiloSpec& silo, kube::Client& cluster) {
   EnsureObject(cluster, kube::resources::kServiceAccounts, BuildWorkerServiceAccount(silo));
-  const std::string certificate = EnsureTlsSecret(silo, cluster);
+  std::string certificate = EnsureTlsSecret(silo, cluster);
   EnsureObject(cluster, kube::resources::kNetworkPolicies,
                BuildWorkerNetworkPolicy(silo, options_.aggregator));
   return certificate;
