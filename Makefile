@@ -8,7 +8,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 WERROR    := $(if $(CI),ON,OFF)
 FEDCRM    := $(BUILD_DIR)/bin/fedcrm
 
-.PHONY: all deps configure build test demo bench fuzz lint format clean
+.PHONY: all deps configure build test demo bench fuzz lint format clean images
 
 all: build
 
@@ -35,6 +35,11 @@ demo: build
 	@echo "A region's worker killed mid-round, and the round recovering:"
 	@echo "  $(FEDCRM) simulate -f examples/churn.yaml --rounds 3 --drop eu@masked"
 	@echo "Report (JSON, SVG chart, the models): $(BUILD_DIR)/demo-report/"
+
+# The four container images (docker/), with podman or docker; the image's
+# build stage takes this tree's configuration and, with podman, its ccache.
+images: configure
+	scripts/images.sh $(BUILD_DIR)
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)

@@ -22,6 +22,8 @@ packages=(
   prometheus python3-yaml curl
   # benchmarks compare against Python peers in a venv
   python3 python3-venv
+  # container images (tests/images): podman, its runtime, debootstrap to seed base images
+  podman uidmap slirp4netns fuse-overlayfs runc debootstrap openssl
 )
 
 missing=()

@@ -9,12 +9,20 @@
 #include "worker/worker.h"
 #include "worker/worker_options.h"
 
+#ifndef FEDCRM_VERSION
+#define FEDCRM_VERSION "dev"
+#endif
+
 int main(int argc, char** argv) {
   using namespace fedcrm;  // NOLINT(build/namespaces): a short main
   const std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string& arg : args) {
     if (arg == "--help" || arg == "-h") {
       std::cout << worker::WorkerUsage();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "fedcrm-worker " << FEDCRM_VERSION << "\n";
       return 0;
     }
   }

@@ -203,6 +203,7 @@ std::string WorkerUsage() {
     usage += setting.required ? "  (required)\n" : "\n";
     usage += std::string("      ") + setting.help + "\n";
   }
+  usage += "  --version, --help\n";
   return usage;
 }
 
