@@ -24,7 +24,9 @@ Controller::Controller(std::string name, Reconciler& reconciler, OperatorMetrics
       metrics_(metrics),
       workers_(workers),
       observer_(metrics != nullptr ? metrics->QueueObserver(name_) : nullptr),
-      queue_(std::make_unique<kube::WorkQueue>(QueueOptions(observer_.get()))) {}
+      queue_(std::make_unique<kube::WorkQueue>(QueueOptions(observer_.get()))) {
+  if (metrics_ != nullptr) metrics_->RegisterController(name_);
+}
 
 Controller::~Controller() { Stop(); }
 

@@ -79,6 +79,19 @@ void OperatorMetrics::ReconcileFinished(const std::string& controller, const std
   reconcile_time_seconds_.WithLabels({controller}).Observe(seconds);
 }
 
+void OperatorMetrics::RegisterController(const std::string& controller) {
+  for (const char* result : {"success", "error", "requeue_after"}) {
+    reconcile_total_.WithLabels({controller, result});
+  }
+  reconcile_errors_total_.WithLabels({controller});
+  reconcile_time_seconds_.WithLabels({controller});
+  queue_depth_.WithLabels({controller});
+  queue_adds_total_.WithLabels({controller});
+  queue_duration_seconds_.WithLabels({controller});
+  work_duration_seconds_.WithLabels({controller});
+  queue_retries_total_.WithLabels({controller});
+}
+
 std::unique_ptr<kube::WorkQueueObserver> OperatorMetrics::QueueObserver(const std::string& queue) {
   return std::make_unique<Observer>(*this, queue);
 }

@@ -21,6 +21,9 @@ class OperatorMetrics {
 
   // result: "success", "error", "requeue_after".
   void ReconcileFinished(const std::string& controller, const std::string& result, double seconds);
+  // Creates the controller's series at zero, as controller-runtime does, so
+  // that rate() and increase() over them have data before the first error.
+  void RegisterController(const std::string& controller);
   // A work-queue observer reporting under `queue` (the controller's name).
   std::unique_ptr<kube::WorkQueueObserver> QueueObserver(const std::string& queue);
 

@@ -71,6 +71,20 @@ TEST(ControllerTest, RetriesFailuresRequeuesOnRequestAndCountsBoth) {
       << page;
 }
 
+TEST(ControllerTest, ItsSeriesExistAtZeroBeforeAnythingHappens) {
+  ScriptedReconciler reconciler;
+  OperatorMetrics metrics;
+  Controller controller("idle", reconciler, &metrics, 1);
+  const std::string page = metrics.Render();
+  for (const char* series :
+       {"fedcrm_controller_runtime_reconcile_errors_total{controller=\"idle\"} 0",
+        "fedcrm_controller_runtime_reconcile_total{controller=\"idle\",result=\"error\"} 0",
+        "fedcrm_workqueue_retries_total{name=\"idle\"} 0",
+        "fedcrm_workqueue_depth{name=\"idle\"} 0"}) {
+    EXPECT_NE(page.find(series), std::string::npos) << series << "\n" << page;
+  }
+}
+
 TEST(ControllerTest, AMalformedKeyIsAnErrorNotACrash) {
   ScriptedReconciler reconciler;
   Controller controller("bad", reconciler, nullptr, 1);
