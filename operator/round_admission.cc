@@ -56,15 +56,23 @@ SiloAdmission Decide(const FederatedRound& round, const CandidateSilo& candidate
 }
 
 std::string Summary(const RoundAdmission& admission, int64_t min_participants) {
+  // Condition messages have a 32 KiB limit and are read by people: name the
+  // first few exclusions in full and count the rest (status.silos has all).
+  constexpr int kListed = 5;
   std::string out = std::to_string(admission.Eligible()) + " eligible of " +
                     std::to_string(admission.silos.size()) + " selected, " +
                     std::to_string(min_participants) + " needed";
   if (admission.silos.empty()) return out + "; no RegionSilo matches spec.siloSelector";
   std::string excluded;
+  int count = 0;
   for (const auto& silo : admission.silos) {
     if (silo.eligible) continue;
+    if (++count > kListed) continue;
     excluded += excluded.empty() ? "; excluded: " : "; ";
     excluded += silo.name + " (" + silo.reason + ": " + silo.message + ")";
+  }
+  if (count > kListed) {
+    excluded += "; and " + std::to_string(count - kListed) + " more (see status.silos)";
   }
   return out + excluded;
 }

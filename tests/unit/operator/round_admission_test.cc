@@ -92,6 +92,20 @@ TEST(RoundAdmissionTest, ExcludesWithAReasonAndFailsBelowTheMinimum) {
       AdmitRound(Round(1 + 1), {silos[0], CandidateFromObject(SiloObject("e", 3))}).admitted);
 }
 
+TEST(RoundAdmissionTest, TheMessageStaysShortWithManyExclusions) {
+  std::vector<CandidateSilo> silos;
+  for (int i = 0; i < 600; ++i) {
+    silos.push_back(CandidateFromObject(SiloObject("silo-" + std::to_string(i), 3, false)));
+  }
+  const RoundAdmission admission = AdmitRound(Round(2), silos);
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_LT(admission.message.size(), 4096u) << admission.message.size();
+  EXPECT_NE(admission.message.find("silo-0 (NotReady"), std::string::npos);
+  EXPECT_NE(admission.message.find("and 595 more (see status.silos)"), std::string::npos)
+      << admission.message;
+  EXPECT_EQ(admission.silos.size(), 600u);  // every one is still in status.silos
+}
+
 TEST(RoundAdmissionTest, CountsReservationsOfOtherRounds) {
   Json object = SiloObject("a", OneRoundBudget());
   SiloLedger ledger(PrivacyBudget{OneRoundBudget(), 1e-5});
