@@ -330,8 +330,16 @@ ReconcileResult FederatedRoundReconciler::Admit(Json& object, const FederatedRou
 
 // --- running -------------------------------------------------------------------
 
-void FederatedRoundReconciler::EnsureJob(const FederatedRound& round, const RegionSiloSpec& silo,
+Json FederatedRoundReconciler::EnsureJob(const FederatedRound& round, const RegionSiloSpec& silo,
+                                         kube::Client& cluster,
                                          std::optional<Clock::time_point> started) {
+  const kube::ObjectKey key{silo.TargetNamespace(), WorkerJobName(round.name, silo.name)};
+  // Read first: this runs every poll, and the Job exists after the first.
+  try {
+    return cluster.Get(kube::resources::kJobs, key);
+  } catch (const kube::ApiError& e) {
+    if (!e.IsNotFound()) throw;
+  }
   WorkerJobOptions job_options = options_.job;
   if (started) {
     // The worker may run only for what is left of the round.
@@ -339,13 +347,12 @@ void FederatedRoundReconciler::EnsureJob(const FederatedRound& round, const Regi
         *started + std::chrono::seconds(round.deadlines.round_seconds) - options_.now());
     job_options.active_deadline_seconds = std::max<int64_t>(1, left.count());
   }
-  const ClusterConnections::Connection connection = clusters_.For(silo);
-  const Json job = BuildWorkerJob(round, silo, job_options);
   try {
-    connection.client->Create(kube::resources::kJobs, job);
+    return cluster.Create(kube::resources::kJobs, BuildWorkerJob(round, silo, job_options));
   } catch (const kube::ApiError& e) {
-    if (!e.IsAlreadyExists()) throw;  // created by an earlier reconcile
+    if (!e.IsAlreadyExists()) throw;  // created since the read
   }
+  return cluster.Get(kube::resources::kJobs, key);
 }
 
 ReconcileResult FederatedRoundReconciler::Follow(Json& object, const FederatedRound& round) {
@@ -367,14 +374,12 @@ ReconcileResult FederatedRoundReconciler::Follow(Json& object, const FederatedRo
         round, roster, base.empty() ? std::nullopt : std::optional<std::string>(base)));
   }
   for (const RegionSiloSpec& spec : specs) {
-    EnsureJob(round, spec, started);
     const ClusterConnections::Connection connection = clusters_.For(spec);
+    const JobOutcome outcome = InspectJob(EnsureJob(round, spec, *connection.client, started));
     Json* entry = SiloEntry(object, spec.name);
     if (entry == nullptr) continue;
     (*entry)["cluster"] = connection.cluster;
     (*entry)["job"] = WorkerJobName(round.name, spec.name);
-    const JobOutcome outcome = InspectJob(connection.client->Get(
-        kube::resources::kJobs, {spec.TargetNamespace(), WorkerJobName(round.name, spec.name)}));
     if (outcome.state == JobOutcome::State::kFailed) {
       (*entry)["state"] = "Dropped";
       (*entry)["reason"] = "WorkerFailed";

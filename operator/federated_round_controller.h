@@ -65,10 +65,11 @@ class FederatedRoundReconciler : public Reconciler {
   // by silos that are no longer eligible (a repeated admission).
   void Reserve(const FederatedRound& round, RoundAdmission& admission,
                const std::vector<CandidateSilo>& candidates);
-  // Creates the silo's worker Job unless it exists; its activeDeadline is
-  // what is left of the round since `started`.
-  void EnsureJob(const FederatedRound& round, const RegionSiloSpec& silo,
-                 std::optional<std::chrono::system_clock::time_point> started);
+  // The silo's worker Job in `cluster`, created when missing with an
+  // activeDeadline of what is left of the round since `started`.
+  kube::Json EnsureJob(const FederatedRound& round, const RegionSiloSpec& silo,
+                       kube::Client& cluster,
+                       std::optional<std::chrono::system_clock::time_point> started);
   void CommitCharges(const FederatedRound& round, const kube::Json& aggregator_status);
   void ReleaseAll(const FederatedRound& round);
   void DeleteJobs(const kube::Json& object);

@@ -21,26 +21,8 @@ Seed PairwiseMaskSeed(const KeyPair& mine, const PublicKey& theirs, const Round&
   return HkdfSecret<32>(shared.bytes(), info);
 }
 
-void ApplyPairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
-                       const std::string& peer, int modulus_bits) {
-  if (self < peer) {
-    AddMask(values, seed, modulus_bits);
-  } else {
-    SubtractMask(values, seed, modulus_bits);
-  }
-}
-
 SignedSeed PairwiseMaskTerm(const Seed& seed, const std::string& self, const std::string& peer) {
   return {seed, !(self < peer)};
-}
-
-void RemovePairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
-                        const std::string& peer, int modulus_bits) {
-  if (self < peer) {
-    SubtractMask(values, seed, modulus_bits);
-  } else {
-    AddMask(values, seed, modulus_bits);
-  }
 }
 
 }  // namespace fedcrm::secagg

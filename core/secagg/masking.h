@@ -19,15 +19,9 @@ Seed PairwiseMaskSeed(const KeyPair& mine, const PublicKey& theirs, const Round&
                       const std::string& a, const std::string& b);
 
 // Client `self` adds +PRG(seed) for a peer ordered after it and -PRG(seed)
-// for one ordered before it, so each pair's masks cancel in the sum.
-void ApplyPairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
-                       const std::string& peer, int modulus_bits);
-
-// The mask ApplyPairwiseMask would apply, as a term for ApplyMasks.
+// for one ordered before it, so each pair's masks cancel in the sum. This is
+// that mask as a term for ApplyMasks; the server removes it by negating
+// `subtract`.
 SignedSeed PairwiseMaskTerm(const Seed& seed, const std::string& self, const std::string& peer);
-
-// Undoes ApplyPairwiseMask of `self` (used by the server for a dropped peer).
-void RemovePairwiseMask(std::span<uint64_t> values, const Seed& seed, const std::string& self,
-                        const std::string& peer, int modulus_bits);
 
 }  // namespace fedcrm::secagg
