@@ -1,5 +1,7 @@
 #include "aggregator/aggregator_metrics.h"
 
+#include <nlohmann/json.hpp>
+
 namespace fedcrm::aggregator {
 
 AggregatorMetrics::AggregatorMetrics()
@@ -25,7 +27,11 @@ AggregatorMetrics::AggregatorMetrics()
       epsilon_remaining_(registry_.AddGauge("fedcrm_privacy_epsilon_remaining",
                                             "Epsilon budget left per silo.", {"silo"})),
       delta_(registry_.AddGauge("fedcrm_privacy_delta",
-                                "The delta at which each silo's epsilon is reported.", {"silo"})) {
+                                "The delta at which each silo's epsilon is reported.", {"silo"})),
+      model_metric_(registry_.AddGauge(
+          "fedcrm_model_metric",
+          "The federated evaluation of each model line's latest evaluated model, by metric.",
+          {"model_line", "metric"})) {
   // Zero series up front so dashboards see the results before the first round.
   rounds_.WithLabels({"succeeded"});
   rounds_.WithLabels({"failed"});
@@ -60,6 +66,27 @@ void AggregatorMetrics::UpdatePrivacy(const std::vector<SiloSpending>& spending)
       epsilon_budget_.Remove({silo.silo});
       epsilon_remaining_.Remove({silo.silo});
     }
+  }
+}
+
+void AggregatorMetrics::ModelEvaluated(const std::string& model_line,
+                                       const std::map<std::string, double>& metrics) {
+  std::lock_guard<std::mutex> lock(line_metrics_mu_);
+  for (const auto& [name, value] : line_metrics_[model_line]) {
+    if (metrics.count(name) == 0) model_metric_.Remove({model_line, name});
+  }
+  for (const auto& [name, value] : metrics) model_metric_.WithLabels({model_line, name}).Set(value);
+  line_metrics_[model_line] = metrics;
+}
+
+void AggregatorMetrics::RestoreModelMetrics(const std::vector<ReleaseRecord>& records) {
+  for (const ReleaseRecord& record : records) {
+    if (record.evaluation == nullptr || !record.evaluation->contains("metrics")) continue;
+    std::map<std::string, double> metrics;
+    for (const auto& [name, value] : (*record.evaluation)["metrics"].items()) {
+      if (value.is_number()) metrics[name] = value.get<double>();
+    }
+    ModelEvaluated(record.model_line, metrics);
   }
 }
 

@@ -6,13 +6,18 @@
 //   fedcrm_round_participants                      contributors of the last finished round
 //   fedcrm_round_dropouts_total                    silos dropped, over all rounds
 //   fedcrm_secagg_bytes_received_total             bytes of protocol bodies received (before
-//   decoding, refused ones included) fedcrm_aggregator_requests_total{code}         API requests by
-//   HTTP status fedcrm_privacy_epsilon_spent{silo}             from the release log, at the silo's
-//   delta fedcrm_privacy_epsilon_budget{silo}            silos with a budget only
+//                                                  decoding, refused ones included)
+//   fedcrm_aggregator_requests_total{code}         API requests by HTTP status
+//   fedcrm_privacy_epsilon_spent{silo}             from the release log, at the silo's delta
+//   fedcrm_privacy_epsilon_budget{silo}            silos with a budget only
 //   fedcrm_privacy_epsilon_remaining{silo}         silos with a budget only
 //   fedcrm_privacy_delta{silo}
+//   fedcrm_model_metric{model_line, metric}       the latest federated evaluation of each line's
+//                                                  released model (rounds with an evaluation stage)
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +36,11 @@ class AggregatorMetrics {
   void Request(int status);
   // Replaces the privacy gauges with `spending` (from ReleaseLog::Spending()).
   void UpdatePrivacy(const std::vector<SiloSpending>& spending);
+  // Sets the line's model metrics to `metrics` (name → value), dropping
+  // names the latest evaluation no longer reports.
+  void ModelEvaluated(const std::string& model_line, const std::map<std::string, double>& metrics);
+  // The latest evaluation of each model line in `records` (release-log order).
+  void RestoreModelMetrics(const std::vector<ReleaseRecord>& records);
 
   runtime::Registry& registry() { return registry_; }
   std::string Render() const { return registry_.Render(); }
@@ -47,6 +57,9 @@ class AggregatorMetrics {
   runtime::Family<runtime::Gauge>& epsilon_budget_;
   runtime::Family<runtime::Gauge>& epsilon_remaining_;
   runtime::Family<runtime::Gauge>& delta_;
+  runtime::Family<runtime::Gauge>& model_metric_;
+  std::mutex line_metrics_mu_;  // rounds finish concurrently
+  std::map<std::string, std::map<std::string, double>> line_metrics_;
 };
 
 }  // namespace fedcrm::aggregator

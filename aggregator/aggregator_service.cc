@@ -29,6 +29,7 @@ AggregatorService::AggregatorService(AggregatorOptions options) : options_(std::
   optimizer_states_ = std::make_unique<OptimizerStateStore>(options_.data_dir / "optimizer");
   metrics_ = std::make_unique<AggregatorMetrics>();
   metrics_->UpdatePrivacy(release_log_->Spending());
+  metrics_->RestoreModelMetrics(release_log_->Records());
 
   RoundServices services;
   services.store = store_.get();

@@ -189,10 +189,7 @@ void ReleaseLog::Replay() {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path_.string() + ":" + std::to_string(i + 1);
     try {
-      const json parsed = json::parse(line);
-      ReleaseRecord record = ReleaseRecordFromJson(parsed, "release");
-      Account(record);
-      records_.push_back(std::move(record));
+      ReplayLine(json::parse(line));
     } catch (const std::exception& e) {
       if (i + 1 < lines.size()) {
         throw DataError({path_.string(), static_cast<int64_t>(i + 1), 0, ""}, "",
@@ -204,6 +201,37 @@ void ReleaseLog::Replay() {
       dropped_torn_lines_ = 1;
     }
   }
+}
+
+void ReleaseLog::ReplayLine(const json& line) {
+  if (line.is_object() && line.contains("evaluation")) {
+    const std::string round = StringField(line, "round", "evaluation");
+    ReleaseRecord* released = FindLocked(round);
+    if (released == nullptr) {
+      throw ConfigError("evaluation.round", "'" + round + "' has no earlier release record");
+    }
+    released->evaluation = std::make_shared<const json>(line["evaluation"]);
+    return;
+  }
+  ReleaseRecord record = ReleaseRecordFromJson(line, "release");
+  Account(record);
+  records_.push_back(std::move(record));
+}
+
+ReleaseRecord* ReleaseLog::FindLocked(const std::string& round) {
+  for (ReleaseRecord& record : records_) {
+    if (record.round == round) return &record;
+  }
+  return nullptr;
+}
+
+bool ReleaseLog::WriteLine(const std::string& line) const {
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const bool ok = fd >= 0 && WriteAll(fd, line) && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  if (fd >= 0) ::close(fd);
+  errno = saved_errno;
+  return ok;
 }
 
 void ReleaseLog::Account(const ReleaseRecord& record) {
@@ -234,16 +262,28 @@ void ReleaseLog::Append(const ReleaseRecord& record) {
     accounts_ = backup;
     throw;
   }
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  const bool ok = fd >= 0 && WriteAll(fd, line) && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  if (fd >= 0) ::close(fd);
-  if (!ok) {
+  if (!WriteLine(line)) {
+    const int saved_errno = errno;
     accounts_ = backup;
     throw ConfigError(path_.string(), std::string("cannot append to the release log: ") +
                                           std::strerror(saved_errno));
   }
   records_.push_back(record);
+}
+
+void ReleaseLog::AppendEvaluation(const std::string& round, const json& evaluation) {
+  const std::string line = json{{"round", round}, {"evaluation", evaluation}}.dump() + "\n";
+  std::lock_guard<std::mutex> lock(mu_);
+  ReleaseRecord* released = FindLocked(round);
+  if (released == nullptr) {
+    throw ConfigError(path_.string(),
+                      "no release of round " + round + " to attach an evaluation to");
+  }
+  if (!WriteLine(line)) {
+    throw ConfigError(path_.string(),
+                      std::string("cannot append to the release log: ") + std::strerror(errno));
+  }
+  released->evaluation = std::make_shared<const json>(evaluation);
 }
 
 std::vector<ReleaseRecord> ReleaseLog::Records() const {
@@ -253,10 +293,8 @@ std::vector<ReleaseRecord> ReleaseLog::Records() const {
 
 std::optional<ReleaseRecord> ReleaseLog::Find(const std::string& round) const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const ReleaseRecord& record : records_) {
-    if (record.round == round) return record;
-  }
-  return std::nullopt;
+  const ReleaseRecord* record = const_cast<ReleaseLog*>(this)->FindLocked(round);
+  return record ? std::optional<ReleaseRecord>(*record) : std::nullopt;
 }
 
 std::vector<SiloSpending> ReleaseLog::Spending() const {

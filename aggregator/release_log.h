@@ -13,6 +13,11 @@
 // The last three let a restarted aggregator answer for a released round (its
 // status, and whether a re-sent PUT is the same round) instead of training
 // and charging it again; records written before they existed lack them.
+//
+// A round with an evaluation stage adds a second line once its model has
+// been scored: {"round", "evaluation": {...}} (RoundState's "evaluation"
+// status field). Replay attaches it to the round's release record; it
+// charges nothing.
 // A silo whose update was released without DP has q, sigma and steps null:
 // its ε is then infinite, which is the honest answer.
 #pragma once
@@ -52,6 +57,8 @@ struct ReleaseRecord {
   std::vector<std::string> dropped;
   // fl::RoundConfigToJson of the round; null in records that predate it.
   std::shared_ptr<const nlohmann::json> config;
+  // The federated evaluation of the released model; null until recorded.
+  std::shared_ptr<const nlohmann::json> evaluation;
 };
 
 // What one silo has spent over every release that included it.
@@ -75,6 +82,10 @@ class ReleaseLog {
   // Writes one line and fsyncs it before returning. Throws fedcrm::ConfigError
   // naming the file when the write fails (nothing is recorded in memory then).
   void Append(const ReleaseRecord& record);
+  // Records the evaluation of released `round`'s model, written and synced
+  // like Append. Throws fedcrm::ConfigError when `round` was not released or
+  // the write fails.
+  void AppendEvaluation(const std::string& round, const nlohmann::json& evaluation);
 
   std::vector<ReleaseRecord> Records() const;
   // The record of `round`, if it was released.
@@ -95,7 +106,11 @@ class ReleaseLog {
   };
 
   void Replay();
+  void ReplayLine(const nlohmann::json& line);
   void Account(const ReleaseRecord& record);
+  ReleaseRecord* FindLocked(const std::string& round);
+  // Appends `line` and fsyncs; false (errno set) when that fails.
+  bool WriteLine(const std::string& line) const;
 
   std::filesystem::path path_;
   mutable std::mutex mu_;

@@ -84,6 +84,7 @@ nlohmann::json ReleasedRoundStatus(const ReleaseRecord& record) {
                            {"releasedAt", record.time},
                            {"restoredFromReleaseLog", true}};
   if (record.config) status["config"] = *record.config;
+  status["evaluation"] = record.evaluation ? *record.evaluation : nlohmann::json(nullptr);
   return status;
 }
 

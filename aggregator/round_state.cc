@@ -9,6 +9,7 @@
 #include "aggregator/release_log.h"
 #include "core/data/feature_schema.h"
 #include "core/fl/server_optimizer.h"
+#include "core/model/evaluation_sums.h"
 #include "core/model/model_file.h"
 #include "core/model/model_store.h"
 #include "core/privacy/rdp_accountant.h"
@@ -44,12 +45,21 @@ std::string What(const std::exception& e) { return e.what(); }
 }  // namespace
 
 const char* StageName(Stage stage) {
-  return stage == Stage::kStatistics ? "statistics" : "training";
+  switch (stage) {
+    case Stage::kStatistics:
+      return "statistics";
+    case Stage::kTraining:
+      return "training";
+    case Stage::kEvaluation:
+      return "evaluation";
+  }
+  return "unknown";
 }
 
 std::optional<Stage> ParseStage(const std::string& text) {
   if (text == "statistics") return Stage::kStatistics;
   if (text == "training") return Stage::kTraining;
+  if (text == "evaluation") return Stage::kEvaluation;
   return std::nullopt;
 }
 
@@ -82,7 +92,14 @@ RoundState::RoundState(fl::RoundConfig config, RoundServices services)
   training.vector_length = static_cast<uint64_t>(base_model_->NumParameters()) + 1;
   training.modulus_bits = config_.quantization.modulus_bits;
   stages_.push_back(std::move(training));
-  Start(stages_.front(), Now());
+  if (config_.evaluation_holdout > 0) {
+    StageState evaluation;
+    evaluation.stage = Stage::kEvaluation;
+    evaluation.vector_length = model::EvaluationSums::VectorLength(base_model_->spec().num_classes);
+    evaluation.modulus_bits = kStatisticsModulusBits;
+    stages_.push_back(std::move(evaluation));
+  }
+  Start(stages_.front(), config_.Roster(), Now());
 }
 
 Clock::time_point RoundState::Now() const {
@@ -145,10 +162,11 @@ RoundState::StageState& RoundState::Active(Stage stage) {
   return *s;
 }
 
-void RoundState::Start(StageState& stage, Clock::time_point now) {
+void RoundState::Start(StageState& stage, std::vector<std::string> roster, Clock::time_point now) {
   secagg::RoundParameters params;
   params.round_id = id() + "/" + StageName(stage.stage);
-  params.roster = config_.Roster();
+  stage.roster = roster;
+  params.roster = std::move(roster);
   params.threshold = config_.threshold;
   params.graph = config_.graph;
   params.modulus_bits = stage.modulus_bits;
@@ -316,11 +334,17 @@ void RoundState::OnPhaseClosed(StageState& stage, ServerPhase closed, Clock::tim
   }
   if (server.phase() != ServerPhase::kDone) return;
   try {
-    if (stage.stage == Stage::kStatistics) {
-      CompleteStatistics(stage);
-      Start(*Find(Stage::kTraining), now);
-    } else {
-      CompleteTraining(stage);
+    switch (stage.stage) {
+      case Stage::kStatistics:
+        CompleteStatistics(stage);
+        Start(*Find(Stage::kTraining), config_.Roster(), now);
+        break;
+      case Stage::kTraining:
+        CompleteTraining(stage, now);
+        break;
+      case Stage::kEvaluation:
+        CompleteEvaluation(stage);
+        break;
     }
   } catch (const std::exception& e) {
     Fail(std::string(StageName(stage.stage)) + " stage: " + What(e), server.Dropped());
@@ -341,7 +365,7 @@ void RoundState::CompleteStatistics(const StageState& stage) {
   federation_rows_ = std::llround(rows);
 }
 
-void RoundState::CompleteTraining(const StageState& stage) {
+void RoundState::CompleteTraining(const StageState& stage, Clock::time_point now) {
   const secagg::SecAggServer& server = *stage.server;
   contributors_ = server.Contributors();
   dropped_ = Minus(config_.Roster(), contributors_);
@@ -380,6 +404,20 @@ void RoundState::CompleteTraining(const StageState& stage) {
     optimizer->Apply(mean_delta, &params);
   }
   if (!params.allFinite()) throw Error("the updated parameters are not finite");
+  model_digest_ = Release(params, *optimizer);
+
+  StageState* evaluation = Find(Stage::kEvaluation);
+  if (evaluation == nullptr) {
+    Succeed("");
+    return;
+  }
+  runtime::Log().Info("model released, evaluating",
+                      {{"round", id()}, {"model", model_digest_}, {"silos", contributors_}});
+  Start(*evaluation, contributors_, now);
+}
+
+std::string RoundState::Release(const Eigen::VectorXd& params,
+                                const fl::ServerOptimizer& optimizer) {
   std::unique_ptr<model::Model> next = base_model_->Clone();
   next->SetParameters(params);
 
@@ -409,7 +447,7 @@ void RoundState::CompleteTraining(const StageState& stage) {
                   {"dropped", dropped_},
                   {"federationRows", federation_rows_ ? json(*federation_rows_) : json(nullptr)}};
   const std::string bytes = model::SerializeModel(*next, card);
-  const std::string digest = services_.store->Put(bytes);
+  std::string digest = services_.store->Put(bytes);
 
   ReleaseRecord record;
   record.round = id();
@@ -438,21 +476,69 @@ void RoundState::CompleteTraining(const StageState& stage) {
   // Recorded before the round reports success: a release the log does not
   // know about would under-report every contributor's privacy loss.
   services_.release_log->Append(record);
-  services_.optimizer_states->Save(config_.model_line, optimizer->State());
+  services_.optimizer_states->Save(config_.model_line, optimizer.State());
   if (services_.metrics != nullptr) {
     services_.metrics->UpdatePrivacy(services_.release_log->Spending());
+  }
+  return digest;
+}
+
+void RoundState::CompleteEvaluation(const StageState& stage) {
+  const std::vector<double> sum =
+      secagg::DecodeFixedPoint(stage.server->result(), secagg::kStatisticsFractionalBits);
+  const model::EvaluationSums sums = model::EvaluationSums::FromVector(
+      sum, base_model_->spec().num_classes, "round " + id() + ": evaluation sum");
+  if (sums.examples() == 0) {
+    Succeed("evaluation stage: the silos hold out no rows");
+    return;
+  }
+  const std::vector<std::string> classes =
+      data::FeatureSchema::FromJson(config_.schema, "round config: schema").label().classes;
+  const model::Evaluation evaluation = sums.ToEvaluation(classes);
+  // JSON has no NaN: a metric undefined on these rows (one class only) is left out.
+  std::map<std::string, double> metrics;
+  for (const auto& [name, value] : evaluation.ToMap()) {
+    if (std::isfinite(value)) metrics[name] = value;
+  }
+  const double primary = evaluation.PrimaryValue();
+  json result = {
+      {"examples", sums.examples()},
+      {"silos", stage.server->Contributors()},
+      {"metrics", metrics},
+      {"primaryMetric", std::isfinite(primary)
+                            ? json{{"name", evaluation.PrimaryMetric()}, {"value", primary}}
+                            : json(nullptr)}};
+  services_.release_log->AppendEvaluation(id(), result);
+  if (services_.metrics != nullptr) services_.metrics->ModelEvaluated(config_.model_line, metrics);
+  evaluation_ = std::move(result);
+  Succeed("");
+}
+
+void RoundState::Succeed(const std::string& evaluation_failure) {
+  outcome_ = Outcome::kSucceeded;
+  evaluation_failure_ = evaluation_failure;
+  if (services_.metrics != nullptr) {
     services_.metrics->RoundFinished(true, static_cast<int>(contributors_.size()),
                                      static_cast<int>(dropped_.size()));
   }
-  model_digest_ = digest;
-  outcome_ = Outcome::kSucceeded;
-  runtime::Log().Info(
-      "round succeeded",
-      {{"round", id()}, {"model", digest}, {"contributors", contributors_}, {"dropped", dropped_}});
+  runtime::Log().Info("round succeeded", {{"round", id()},
+                                          {"model", model_digest_},
+                                          {"contributors", contributors_},
+                                          {"dropped", dropped_}});
+  if (!evaluation_failure.empty()) {
+    runtime::Log().Warn("model released without metrics",
+                        {{"round", id()}, {"reason", evaluation_failure}});
+  }
 }
 
 void RoundState::Fail(const std::string& reason, const std::vector<std::string>& dropped) {
   if (outcome_ != Outcome::kRunning) return;
+  // Once the model is released the round's result stands: it was recorded
+  // and charged. Only its evaluation can still fail.
+  if (!model_digest_.empty()) {
+    Succeed(reason);
+    return;
+  }
   outcome_ = Outcome::kFailed;
   failure_ = reason;
   dropped_ = dropped;
@@ -490,10 +576,13 @@ json RoundState::Status() const {
                  {"phase", Phase()},
                  {"stages", std::move(stages)},
                  {"baseModel", base_digest_},
-                 {"model", outcome_ == Outcome::kSucceeded ? json(model_digest_) : json(nullptr)},
+                 {"model", model_digest_.empty() ? json(nullptr) : json(model_digest_)},
                  {"contributors", contributors_},
                  {"dropped", dropped_},
                  {"failure", outcome_ == Outcome::kFailed ? json(failure_) : json(nullptr)},
+                 {"evaluation", evaluation_ ? *evaluation_ : json(nullptr)},
+                 {"evaluationFailure",
+                  evaluation_failure_.empty() ? json(nullptr) : json(evaluation_failure_)},
                  {"vectorLength", current ? current->vector_length : 0},
                  {"vectorLengths", std::move(lengths)},
                  {"modulusBits", std::move(moduli)},

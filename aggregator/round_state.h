@@ -10,18 +10,27 @@
 //               silo's row count, so length 3·k + 1.
 //   training    Z_{2^b} with b from the round's quantization. Vector: the
 //               quantized [w·Δ, w] (model parameters + 1).
-// The training stage starts when the statistics stage completes, so its
-// deadlines count from then.
+//   evaluation  only when the config sets evaluation.holdoutFraction. Z_{2^64},
+//               fixed point. Roster: the training stage's contributors.
+//               Vector: model::EvaluationSums of the released model on each
+//               silo's held-out rows.
+// Each stage starts when the one before it completes, so its deadlines count
+// from then.
 //
-// On completion the summed update is dequantized, divided by the summed
-// weight (so dropouts re-normalize exactly), applied by the line's server
-// optimizer and stored as a new model; the release is recorded in the release
-// log before the round reports "succeeded". Every failure sets "failed" with
-// a reason; a failed round stays failed.
+// On training's completion the summed update is dequantized, divided by the
+// summed weight (so dropouts re-normalize exactly), applied by the line's
+// server optimizer and stored as a new model; the release is recorded in the
+// release log before anything reports the model. Without an evaluation stage
+// the round then "succeeded". With one, the round reports the model and runs
+// the evaluation; it succeeds when the evaluation completes or fails (the
+// model is released either way: "evaluationFailure" says why metrics are
+// missing). Every failure before the release sets "failed" with a reason; a
+// failed round stays failed.
 //
 // Thread-safe: one mutex per round serializes its messages.
 #pragma once
 
+#include <Eigen/Core>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -43,6 +52,9 @@
 namespace fedcrm::model {
 class ModelStore;
 }
+namespace fedcrm::fl {
+class ServerOptimizer;
+}
 
 namespace fedcrm::aggregator {
 
@@ -63,9 +75,9 @@ struct RoundServices {
   std::function<Clock::time_point()> clock;
 };
 
-enum class Stage { kStatistics, kTraining };
+enum class Stage { kStatistics, kTraining, kEvaluation };
 const char* StageName(Stage stage);
-// "statistics" | "training"; nullopt otherwise.
+// "statistics" | "training" | "evaluation"; nullopt otherwise.
 std::optional<Stage> ParseStage(const std::string& text);
 
 // The protocol messages a silo uploads and downloads (docs/protocol.md).
@@ -100,8 +112,8 @@ class RoundState {
   const std::string& base_model() const { return base_digest_; }
 
   // {"round", "phase", "stages", "baseModel", "model", "contributors",
-  //  "dropped", "failure", "vectorLength", "vectorLengths", "modulusBits",
-  //  "config"}; see docs/protocol.md.
+  //  "dropped", "failure", "evaluation", "evaluationFailure", "vectorLength",
+  //  "vectorLengths", "modulusBits", "config"}; see docs/protocol.md.
   nlohmann::json Status() const;
   bool OnRoster(const std::string& silo) const;
   bool HasStage(Stage stage) const;
@@ -132,6 +144,7 @@ class RoundState {
     Stage stage = Stage::kTraining;
     uint64_t vector_length = 0;
     int modulus_bits = 64;
+    std::vector<std::string> roster;             // set when the stage starts
     std::optional<secagg::SecAggServer> server;  // once started
     Clock::time_point phase_started{};
   };
@@ -141,12 +154,16 @@ class RoundState {
   StageState* Find(Stage stage);
   const StageState* Find(Stage stage) const;
   StageState& Active(Stage stage);
-  void Start(StageState& stage, Clock::time_point now);
+  void Start(StageState& stage, std::vector<std::string> roster, Clock::time_point now);
   // Closes the phase if it is complete or overdue, then follows the consequences.
   void Advance(StageState& stage, bool deadline_only);
   void OnPhaseClosed(StageState& stage, secagg::ServerPhase closed, Clock::time_point now);
   void CompleteStatistics(const StageState& stage);
-  void CompleteTraining(const StageState& stage);
+  void CompleteTraining(const StageState& stage, Clock::time_point now);
+  // Stores the new model and records its release; returns its digest.
+  std::string Release(const Eigen::VectorXd& params, const fl::ServerOptimizer& optimizer);
+  void CompleteEvaluation(const StageState& stage);
+  void Succeed(const std::string& evaluation_failure);
   void Fail(const std::string& reason, const std::vector<std::string>& dropped);
   std::string Phase() const;
 
@@ -166,7 +183,9 @@ class RoundState {
   enum class Outcome { kRunning, kSucceeded, kFailed };
   Outcome outcome_ = Outcome::kRunning;
   std::string failure_;
-  std::string model_digest_;
+  std::string model_digest_;  // once released
+  std::optional<nlohmann::json> evaluation_;
+  std::string evaluation_failure_;
   std::vector<std::string> contributors_;
   std::vector<std::string> dropped_;
 };

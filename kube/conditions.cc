@@ -56,6 +56,18 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
   return buffer;
 }
 
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  const std::string copy(text);
+  std::tm utc{};
+  const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
+  if (rest == nullptr) return std::nullopt;
+  if (*rest == '.') {
+    for (++rest; *rest >= '0' && *rest <= '9';) ++rest;
+  }
+  if (std::string_view(rest) != "Z") return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&utc));
+}
+
 const nlohmann::json* FindCondition(const nlohmann::json& conditions, std::string_view type) {
   if (!conditions.is_array()) return nullptr;
   for (const nlohmann::json& c : conditions) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,5 +38,9 @@ bool IsValidConditionType(std::string_view type);
 
 // RFC 3339 in UTC with second precision: "2026-11-29T23:01:09Z".
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// The inverse, for times in UTC as the API server and the controllers write
+// them ("2026-11-29T23:01:09Z", perhaps with a fraction of a second, which is
+// dropped); nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace fedcrm::kube

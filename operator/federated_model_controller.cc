@@ -10,6 +10,7 @@
 #include "core/privacy/rdp_conversion.h"
 #include "kube/api_error.h"
 #include "kube/conditions.h"
+#include "operator/cron_schedule.h"
 #include "operator/fedcrm_resources.h"
 #include "operator/federated_round.h"
 #include "operator/json_fields.h"
@@ -22,6 +23,7 @@ namespace fedcrm::op {
 namespace {
 
 using kube::Json;
+using Clock = std::chrono::system_clock;
 
 constexpr char kRoundSucceeded[] = "Succeeded";
 constexpr char kRoundFailed[] = "Failed";
@@ -39,6 +41,7 @@ struct ModelSpec {
   int64_t generation = 0;
   std::optional<int64_t> rounds;  // nullopt: no limit
   bool suspend = false;
+  std::optional<CronSchedule> schedule;  // nullopt: each round at once
   int64_t max_consecutive_failures = 3;
   std::optional<MetricTarget> metric;
   std::optional<double> epsilon_cap;
@@ -65,6 +68,17 @@ ModelSpec ParseModel(const Json& object) {
   if (const Json* suspend = FindField(spec, "suspend")) {
     if (!suspend->is_boolean()) throw s.Child("suspend").Error("expected true or false");
     out.suspend = suspend->get<bool>();
+  }
+  if (FindField(spec, "schedule") != nullptr) {
+    const std::string schedule = RequiredString(spec, "schedule", s);
+    try {
+      out.schedule = CronSchedule::Parse(schedule);
+      // Whether a schedule ever fires does not depend on where the search
+      // starts, so a schedule that never does is a spec error found here.
+      out.schedule->Next(Clock::time_point{});
+    } catch (const ConfigError& e) {
+      throw s.Child("schedule").Error(e.problem());
+    }
   }
   out.max_consecutive_failures = OptionalInteger(spec, "maxConsecutiveFailures", s, 3, 1, 1000);
   const Json& stop = OptionalObject(spec, "stopWhen", s);
@@ -99,6 +113,7 @@ struct RoundInfo {
   int64_t ordinal = 0;
   std::string name;
   std::string phase;
+  Json metadata = Json::object();
   Json status = Json::object();
 };
 
@@ -110,6 +125,7 @@ RoundInfo Summarize(const Json& object, int64_t ordinal) {
   RoundInfo out;
   out.ordinal = ordinal;
   out.name = object["metadata"].value("name", "");
+  out.metadata = object["metadata"];
   const Json* status = FindField(object, "status");
   if (status != nullptr && status->is_object()) {
     out.status = *status;
@@ -249,6 +265,36 @@ std::string Phase(const Json& status) {
   return phase != nullptr && phase->is_string() ? phase->get<std::string>() : "";
 }
 
+// An RFC 3339 time field; nullopt when absent or not in that form.
+std::optional<Clock::time_point> TimeField(const Json& parent, const char* key) {
+  const Json* value = FindField(parent, key);
+  if (value == nullptr || !value->is_string()) return std::nullopt;
+  return kube::ParseRfc3339(value->get<std::string>());
+}
+
+// When the line's schedule lets its next round start: the first tick after
+// the latest round finished, or after the model was created. Ticks missed
+// while a round ran are not made up (a CronJob with concurrencyPolicy
+// Forbid and no backlog). nullopt: no time to count from, start at once.
+std::optional<Clock::time_point> NextRoundTime(const CronSchedule& schedule, const Json& model,
+                                               const RoundInfo* latest) {
+  std::optional<Clock::time_point> since;
+  if (latest != nullptr) {
+    // A finished round without completionTime (edited by hand) counts from
+    // its creation, which is stable, so the wait still ends.
+    since = TimeField(latest->status, "completionTime");
+    if (!since) since = TimeField(latest->metadata, "creationTimestamp");
+  }
+  if (!since) {
+    const Json* metadata = FindField(model, "metadata");
+    if (metadata != nullptr && metadata->is_object()) {
+      since = TimeField(*metadata, "creationTimestamp");
+    }
+  }
+  if (!since) return std::nullopt;
+  return schedule.Next(*since);
+}
+
 // The next round of the line, from the template.
 Json BuildRound(const ModelSpec& model, int64_t ordinal,
                 const std::optional<std::string>& previous_round) {
@@ -378,6 +424,7 @@ ReconcileResult FederatedModelReconciler::Reconcile(const kube::ObjectKey& key) 
     status["phase"] = phase;
     status["stopReason"] = reason;
     status.erase("activeRound");
+    status.erase("nextRoundTime");
     set(kConditionProgressing, false, reason, message);
     set(kConditionCompleted, !failure, reason, message);
     set(kConditionFailed, failure, reason, message);
@@ -400,6 +447,7 @@ ReconcileResult FederatedModelReconciler::Reconcile(const kube::ObjectKey& key) 
     status["phase"] = kModelPhaseTraining;
     status.erase("stopReason");
     status["activeRound"] = latest->name;
+    status.erase("nextRoundTime");
     set(kConditionProgressing, true, "RoundRunning",
         "FederatedRound " + latest->name + " is running");
     write();
@@ -455,9 +503,30 @@ ReconcileResult FederatedModelReconciler::Reconcile(const kube::ObjectKey& key) 
     status["phase"] = kModelPhaseSuspended;
     status.erase("stopReason");
     status.erase("activeRound");
+    status.erase("nextRoundTime");
     set(kConditionProgressing, false, "Suspended", "spec.suspend is true");
     write();
     return {};
+  }
+
+  if (model.schedule) {
+    const std::optional<Clock::time_point> start = NextRoundTime(*model.schedule, object, latest);
+    if (start && *start > now) {
+      const std::string at = kube::FormatRfc3339(*start);
+      status["phase"] = kModelPhaseTraining;
+      status.erase("stopReason");
+      status.erase("activeRound");
+      status["nextRoundTime"] = at;
+      set(kConditionProgressing, true, "WaitingForSchedule",
+          "the next round starts at " + at + " (spec.schedule \"" + model.schedule->text() + "\")");
+      set(kConditionCompleted, false, "Training", "the line is training");
+      set(kConditionFailed, false, "Training", "the line is training");
+      write();
+      // Back at the tick; sooner when the wait is long, so the status
+      // follows the silos' budgets as it does for a running line.
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*start - now);
+      return {std::min<std::chrono::milliseconds>(wait, options_.resync_period)};
+    }
   }
 
   const std::string name = next["metadata"]["name"];
@@ -473,6 +542,7 @@ ReconcileResult FederatedModelReconciler::Reconcile(const kube::ObjectKey& key) 
   status["phase"] = kModelPhaseTraining;
   status.erase("stopReason");
   status["activeRound"] = name;
+  status.erase("nextRoundTime");
   set(kConditionProgressing, true, "RoundRunning", "FederatedRound " + name + " is running");
   set(kConditionCompleted, false, "Training", "the line is training");
   set(kConditionFailed, false, "Training", "the line is training");

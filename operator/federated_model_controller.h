@@ -3,6 +3,9 @@
 // another, each starting from the latest succeeded round's model, until a
 // stop condition holds (spec.rounds, stopWhen.metric, stopWhen.epsilonSpent,
 // the silos' budgets, or maxConsecutiveFailures failed rounds in a row).
+// With spec.schedule (cron, UTC), each round waits for the first tick after
+// the previous round finished (the first, after the model was created),
+// shown in status.nextRoundTime; ticks missed while a round ran are dropped.
 //
 // Rounds are named <model>-r<N>, so creating the next one is idempotent: a
 // reconcile repeated after a crash gets AlreadyExists instead of a twin.

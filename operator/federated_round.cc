@@ -61,6 +61,9 @@ Json AggregatorDocument(const FederatedRound& round) {
   doc["modelLine"] = round.model_line;
   doc["deadlines"] = {{"phaseSeconds", round.deadlines.phase_seconds},
                       {"maskedInputSeconds", round.deadlines.masked_input_seconds}};
+  if (round.evaluation_holdout > 0) {
+    doc["evaluation"] = {{"holdoutFraction", round.evaluation_holdout}};
+  }
   return doc;
 }
 
@@ -89,6 +92,9 @@ FederatedRound ParseFederatedRound(const Json& object) {
   round.local_steps = OptionalInteger(training, "localSteps", s.Child("training"), 10, 1, 1000000);
   ParsePrivacy(spec, s, &round);
   ParseDeadlines(spec, s, &round);
+  round.evaluation_holdout =
+      OptionalNumber(OptionalObject(spec, "evaluation", s), "holdoutFraction",
+                     s.Child("evaluation"), 0.2, 0.0, 0.9);
   return round;
 }
 

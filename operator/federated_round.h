@@ -44,6 +44,7 @@ struct FederatedRound {
   int64_t local_steps = 10;
   RoundPrivacy privacy;
   RoundDeadlines deadlines;
+  double evaluation_holdout = 0.2;  // spec.evaluation.holdoutFraction; 0: no evaluation stage
 };
 
 // Throws ConfigError naming the object and the field for a malformed round.

@@ -1,7 +1,7 @@
 #include "operator/federated_round_controller.h"
 
 #include <algorithm>
-#include <ctime>
+#include <cstdio>
 #include <set>
 
 #include "core/common/error.h"
@@ -31,21 +31,6 @@ constexpr char kConditionLedgerSettled[] = "LedgerSettled";
 // How often a finished round whose aggregator outcome is still open is
 // looked at again.
 constexpr std::chrono::seconds kSettleInterval{10};
-
-std::string Rfc3339(Clock::time_point t) {
-  const std::time_t seconds = Clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-std::optional<Clock::time_point> ParseRfc3339(const std::string& text) {
-  std::tm utc{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc) == nullptr) return std::nullopt;
-  return Clock::from_time_t(timegm(&utc));
-}
 
 Json& Status(Json& object) {
   if (!object.contains("status") || !object["status"].is_object())
@@ -124,6 +109,33 @@ bool HoldsReservation(const CandidateSilo& silo, const std::string& round) {
 
 Json RdpJson(const privacy::RdpCurve& curve) {
   return {{"orders", curve.orders()}, {"values", curve.values()}};
+}
+
+// Copies the aggregator's federated evaluation of the released model into
+// status.model; returns a phrase for the Succeeded condition ("; roc_auc
+// 0.81 on 150 held-out rows"), or why there are no metrics.
+std::string CopyEvaluation(const Json& aggregate, Json& model) {
+  const Json evaluation = aggregate.value("evaluation", Json());
+  if (!evaluation.is_object()) {
+    const std::string failure = aggregate.value("evaluationFailure", Json()).is_string()
+                                    ? aggregate["evaluationFailure"].get<std::string>()
+                                    : "";
+    return failure.empty() ? "" : "; no metrics (" + failure + ")";
+  }
+  if (evaluation.contains("metrics") && evaluation["metrics"].is_object()) {
+    model["metrics"] = evaluation["metrics"];
+  }
+  const int64_t examples = evaluation.value("examples", int64_t{0});
+  model["evaluatedExamples"] = examples;
+  const Json primary = evaluation.value("primaryMetric", Json());
+  if (!primary.is_object() || !primary.contains("name") || !primary["value"].is_number()) {
+    return "; evaluated on " + std::to_string(examples) + " held-out rows";
+  }
+  model["primaryMetric"] = primary;
+  char value[32];
+  std::snprintf(value, sizeof value, "%.4g", primary["value"].get<double>());
+  return "; " + primary["name"].get<std::string>() + " " + value + " on " +
+         std::to_string(examples) + " held-out rows";
 }
 
 }  // namespace
@@ -358,7 +370,7 @@ Json FederatedRoundReconciler::EnsureJob(const FederatedRound& round, const Regi
 ReconcileResult FederatedRoundReconciler::Follow(Json& object, const FederatedRound& round) {
   Json& status = Status(object);
   const Json before = status;  // write only what changed: this runs every poll
-  const auto started = ParseRfc3339(status.value("startTime", ""));
+  const auto started = kube::ParseRfc3339(status.value("startTime", ""));
   const std::vector<std::string> participants = Participants(object);
   std::vector<ParticipantSilo> roster;
   std::vector<RegionSiloSpec> specs;
@@ -411,7 +423,8 @@ ReconcileResult FederatedRoundReconciler::Follow(Json& object, const FederatedRo
     status["completionTime"] = Now();
     status["model"]["digest"] = aggregate->value("model", "");
     const std::string message = std::to_string(contributors.size()) + " silos contributed; model " +
-                                aggregate->value("model", "");
+                                aggregate->value("model", "") +
+                                CopyEvaluation(*aggregate, status["model"]);
     kube::SetCondition(status["conditions"], kConditionSucceeded, "True", "AggregateReleased",
                        message, generation, options_.now());
     kube::SetCondition(status["conditions"], kConditionLedgerSettled, "True", "Committed",
@@ -585,6 +598,6 @@ void FederatedRoundReconciler::Event(const Json& object, const char* type, const
   if (events_ != nullptr) events_->Record(object, type, reason, "Reconcile", note);
 }
 
-std::string FederatedRoundReconciler::Now() const { return Rfc3339(options_.now()); }
+std::string FederatedRoundReconciler::Now() const { return kube::FormatRfc3339(options_.now()); }
 
 }  // namespace fedcrm::op

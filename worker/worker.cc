@@ -14,6 +14,7 @@
 #include "core/data/row_split.h"
 #include "core/data/table.h"
 #include "core/fl/round_config.h"
+#include "core/model/evaluation_sums.h"
 #include "core/model/model.h"
 #include "core/model/model_card.h"
 #include "core/model/model_file.h"
@@ -33,6 +34,7 @@ namespace {
 
 constexpr char kStatisticsStage[] = "statistics";
 constexpr char kTrainingStage[] = "training";
+constexpr char kEvaluationStage[] = "evaluation";
 // Keeps the rounding stream apart from the noise stream under one --seed.
 constexpr uint64_t kRoundingSeedOffset = 0x9e3779b97f4a7c15ULL;
 
@@ -137,19 +139,48 @@ std::vector<std::string> Stages(const nlohmann::json& status, const model::Model
   return stages;
 }
 
-data::ParsedTable ReadTrainingRows(const WorkerOptions& options,
-                                   const data::FeatureSchema& schema) {
-  data::ParsedTable table = data::ReadTableFile(options.data_path, schema);
-  if (options.test_fraction > 0) {
-    const data::RowSplit split =
-        data::SplitRows(table.rows(), options.test_fraction, options.split_seed);
-    table = table.Subset(split.train);
+// The share of rows held out: the round's, when it evaluates its model (every
+// silo must hold out alike for the federation's metrics to mean anything),
+// else --test-fraction.
+double HoldoutFraction(const WorkerOptions& options, const fl::RoundConfig& config) {
+  if (config.evaluation_holdout <= 0) return options.test_fraction;
+  if (options.test_fraction > 0 && options.test_fraction != config.evaluation_holdout) {
+    throw ConfigError("flag --test-fraction", std::to_string(options.test_fraction) +
+                                                  " differs from round " + config.round_id +
+                                                  "'s evaluation.holdoutFraction " +
+                                                  std::to_string(config.evaluation_holdout) +
+                                                  "; drop the flag or give the round's value");
   }
-  if (table.rows() == 0) {
+  return config.evaluation_holdout;
+}
+
+struct SiloRows {
+  data::ParsedTable train;
+  data::ParsedTable held_out;
+};
+
+SiloRows ReadRows(const WorkerOptions& options, const fl::RoundConfig& config,
+                  const data::FeatureSchema& schema) {
+  data::ParsedTable table = data::ReadTableFile(options.data_path, schema);
+  SiloRows rows;
+  const double holdout = HoldoutFraction(options, config);
+  if (holdout > 0) {
+    const data::RowSplit split = data::SplitRows(table.rows(), holdout, options.split_seed);
+    rows.train = table.Subset(split.train);
+    rows.held_out = table.Subset(split.test);
+  } else {
+    rows.train = std::move(table);
+  }
+  if (rows.train.rows() == 0) {
     throw ConfigError("flag --data " + options.data_path, "no rows to train on");
   }
-  runtime::Log().Info("data read", {{"rows", table.rows()}});
-  return table;
+  runtime::Log().Info("data read",
+                      {{"rows", rows.train.rows()}, {"heldOutRows", rows.held_out.rows()}});
+  return rows;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 // The statistics a base model was standardized with, and the federation's
@@ -195,7 +226,8 @@ class RoundRun {
     const data::FeatureSchema schema =
         data::FeatureSchema::FromJson(config.schema, "round " + config.round_id + ": schema");
     BaseModel base = LoadBaseModel(client_, status, config);
-    const data::ParsedTable table = ReadTrainingRows(options_, schema);
+    const SiloRows rows = ReadRows(options_, config, schema);
+    const data::ParsedTable& table = rows.train;
 
     FederationStatistics federation;
     const std::vector<std::string> stages = Stages(status, base.card);
@@ -209,6 +241,9 @@ class RoundRun {
     }
     const data::Dataset dataset = data::Encode(table, schema, federation.statistics);
     RunTraining(config, *base.model, dataset, table.rows(), federation.rows);
+    if (Contains(stages, kEvaluationStage)) {
+      RunEvaluation(config, schema, federation.statistics, rows.held_out);
+    }
   }
 
  private:
@@ -260,6 +295,68 @@ class RoundRun {
     };
     RunSecureSum(client_, round, kTrainingStage, options_.silo, make_input,
                  [this](const std::string& step) { BeforeSend(step); });
+  }
+
+  // Scores the released model on the held-out rows through the evaluation
+  // stage. The model is released (and the round's result set) before this
+  // stage starts, so a failure here costs the round its metrics, not its
+  // model: it is logged and the worker goes on to await the outcome.
+  void RunEvaluation(const fl::RoundConfig& config, const data::FeatureSchema& schema,
+                     const data::FeatureStatistics& statistics,
+                     const data::ParsedTable& held_out) const {
+    try {
+      const std::optional<nlohmann::json> status = AwaitRelease(config);
+      if (!status) return;
+      std::vector<std::string> contributors;
+      for (const auto& name : status->value("contributors", nlohmann::json::array())) {
+        if (name.is_string()) contributors.push_back(name.get<std::string>());
+      }
+      if (!Contains(contributors, options_.silo)) {
+        runtime::Log().Info("not among the model's contributors; no evaluation",
+                            {{"stage", kEvaluationStage}});
+        return;
+      }
+      const std::string digest = StringOr(*status, "model", "");
+      const model::LoadedModel released =
+          model::ParseModel(client_.GetModel(digest), "model " + digest);
+      const model::EvaluationSums sums =
+          held_out.rows() == 0 ? model::EvaluationSums(released.model->spec().num_classes)
+                               : model::EvaluationSums::Compute(
+                                     *released.model, data::Encode(held_out, schema, statistics));
+      const std::vector<double> values = sums.ToVector();
+      secagg::RoundParameters params = StageParameters(config, kEvaluationStage, 64, values.size());
+      params.roster = contributors;  // the stage runs among the model's contributors only
+      RunSecureSum(
+          client_, secagg::Round(std::move(params)), kEvaluationStage, options_.silo,
+          [&values] { return secagg::EncodeFixedPoint(values, secagg::kStatisticsFractionalBits); },
+          [this](const std::string& step) { BeforeSend(step); });
+      runtime::Log().Info("evaluation sent",
+                          {{"stage", kEvaluationStage}, {"heldOutRows", held_out.rows()}});
+    } catch (const Error& e) {
+      runtime::Log().Warn("evaluation abandoned",
+                          {{"stage", kEvaluationStage}, {"reason", e.what()}});
+    }
+  }
+
+  // The round's status once its model is released; nullopt when the round
+  // finished without this silo's evaluation. Throws AggregatorError when the
+  // round failed or the worker's deadline passes.
+  std::optional<nlohmann::json> AwaitRelease(const fl::RoundConfig& config) const {
+    for (;;) {
+      nlohmann::json status = client_.GetRound();
+      const std::string phase = StringOr(status, "phase", "");
+      if (phase == "failed") {
+        throw AggregatorError(409, "round " + config.round_id + " failed: " +
+                                       StringOr(status, "failure", "no reason given"));
+      }
+      if (phase == "succeeded") return std::nullopt;
+      if (!StringOr(status, "model", "").empty()) return status;
+      if (std::chrono::steady_clock::now() + options_.poll_interval > client_.options().deadline) {
+        throw AggregatorError(
+            0, "timed out waiting for round " + config.round_id + " to release its model");
+      }
+      std::this_thread::sleep_for(options_.poll_interval);
+    }
   }
 
   const WorkerOptions& options_;

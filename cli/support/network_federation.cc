@@ -140,7 +140,24 @@ nlohmann::json RoundConfigJson(const sim::SimulationConfig& config, double sigma
   }
   round.phase_seconds = options.phase_seconds;
   round.masked_input_seconds = options.masked_input_seconds;
+  // The workers hold out the simulation's test rows (--test-fraction): the
+  // evaluation stage scores each released model on exactly those.
+  round.evaluation_holdout = config.test_fraction;
   return fl::RoundConfigToJson(round);
+}
+
+// The round's primary metric as the federation computed it under secure
+// aggregation (the evaluation stage), which is what a deployment without
+// pooled test data sees; nullopt when the round has no evaluation.
+std::optional<double> SecurePrimaryMetric(const nlohmann::json& status) {
+  const auto evaluation = status.find("evaluation");
+  if (evaluation == status.end() || !evaluation->is_object()) return std::nullopt;
+  const auto primary = evaluation->find("primaryMetric");
+  if (primary == evaluation->end() || !primary->is_object() ||
+      !primary->value("value", nlohmann::json()).is_number()) {
+    return std::nullopt;
+  }
+  return (*primary)["value"].get<double>();
 }
 
 std::string FailAt(const NetworkFederationOptions& options, const sim::SiloConfig& silo,
@@ -290,7 +307,8 @@ sim::StrategyResult RunNetworkFederation(const sim::SimulationConfig& config,
     statistics = data::FeatureStatistics::FromJson(loaded.card.feature_statistics,
                                                    *base_model + " card: featureStatistics");
     latest = std::move(loaded.model);
-    result.curve.push_back(evaluator.Primary(*latest, statistics));
+    const std::optional<double> secure = SecurePrimaryMetric(status);
+    result.curve.push_back(secure ? *secure : evaluator.Primary(*latest, statistics));
     if (options.progress) {
       options.progress->RoundFinished(result.label, round, config.rounds, result.curve.back());
     }

@@ -192,7 +192,9 @@ RoundConfig ParseRoundConfig(const nlohmann::json& json, const std::string& roun
   const auto& d = Object(json, "deadlines", "");
   config.phase_seconds = static_cast<int>(Integer(d, "phaseSeconds", "deadlines.", 120, 1, 86400));
   config.masked_input_seconds =
-      static_cast<int>(Integer(d, "maskedInputSeconds", "deadlines.", 900, 1, 7 * 86400));
+      static_cast<int>(Integer(d, "maskedInputSeconds", "deadlines.", 900, 1, int64_t{7} * 86400));
+  const auto& evaluation = Object(json, "evaluation", "");
+  config.evaluation_holdout = Number(evaluation, "holdoutFraction", "evaluation.", 0.0, 0.0, 0.9);
   return config;
 }
 
@@ -208,37 +210,42 @@ nlohmann::json RoundConfigToJson(const RoundConfig& c) {
                {"samplingRate", c.training.dp->sampling_rate},
                {"delta", c.privacy_delta}};
   }
-  return {{"modelLine", c.model_line},
-          {"task", c.task},
-          {"schema", c.schema},
-          {"model",
-           {{"type", c.model.type}, {"l2", c.model.l2}, {"hiddenLayers", c.model.hidden_layers}}},
-          {"baseModel", c.base_model ? nlohmann::json(*c.base_model) : nlohmann::json(nullptr)},
-          {"seed", c.seed},
-          {"training",
-           {{"localSteps", c.training.steps},
-            {"learningRate", c.training.learning_rate},
-            {"batchSize", c.training.batch_size},
-            {"momentum", c.training.momentum},
-            {"proximalMu", c.training.proximal_mu}}},
-          {"privacy", privacy},
-          {"aggregation",
-           {{"weighting", WeightingName(c.weighting)},
-            {"serverOptimizer",
-             {{"type", c.server_optimizer.type},
-              {"learningRate", c.server_optimizer.learning_rate},
-              {"beta1", c.server_optimizer.beta1},
-              {"beta2", c.server_optimizer.beta2},
-              {"tau", c.server_optimizer.tau}}}}},
-          {"secureAggregation",
-           {{"threshold", c.threshold},
-            {"modulusBits", c.quantization.modulus_bits},
-            {"quantization",
-             {{"clip", c.quantization.clip}, {"levelsBits", c.quantization.levels_bits}}},
-            {"graph", {{"completeUpTo", c.graph.complete_up_to}, {"degree", c.graph.degree}}}}},
-          {"silos", silos},
-          {"deadlines",
-           {{"phaseSeconds", c.phase_seconds}, {"maskedInputSeconds", c.masked_input_seconds}}}};
+  nlohmann::json out = {
+      {"modelLine", c.model_line},
+      {"task", c.task},
+      {"schema", c.schema},
+      {"model",
+       {{"type", c.model.type}, {"l2", c.model.l2}, {"hiddenLayers", c.model.hidden_layers}}},
+      {"baseModel", c.base_model ? nlohmann::json(*c.base_model) : nlohmann::json(nullptr)},
+      {"seed", c.seed},
+      {"training",
+       {{"localSteps", c.training.steps},
+        {"learningRate", c.training.learning_rate},
+        {"batchSize", c.training.batch_size},
+        {"momentum", c.training.momentum},
+        {"proximalMu", c.training.proximal_mu}}},
+      {"privacy", privacy},
+      {"aggregation",
+       {{"weighting", WeightingName(c.weighting)},
+        {"serverOptimizer",
+         {{"type", c.server_optimizer.type},
+          {"learningRate", c.server_optimizer.learning_rate},
+          {"beta1", c.server_optimizer.beta1},
+          {"beta2", c.server_optimizer.beta2},
+          {"tau", c.server_optimizer.tau}}}}},
+      {"secureAggregation",
+       {{"threshold", c.threshold},
+        {"modulusBits", c.quantization.modulus_bits},
+        {"quantization",
+         {{"clip", c.quantization.clip}, {"levelsBits", c.quantization.levels_bits}}},
+        {"graph", {{"completeUpTo", c.graph.complete_up_to}, {"degree", c.graph.degree}}}}},
+      {"silos", silos},
+      {"deadlines",
+       {{"phaseSeconds", c.phase_seconds}, {"maskedInputSeconds", c.masked_input_seconds}}}};
+  // Only when set, so the canonical form of a round without evaluation (and
+  // the release-log records written before the field existed) stays the same.
+  if (c.evaluation_holdout > 0) out["evaluation"] = {{"holdoutFraction", c.evaluation_holdout}};
+  return out;
 }
 
 }  // namespace fedcrm::fl

@@ -42,6 +42,10 @@ struct RoundConfig {
   std::vector<RoundSilo> silos;    // the roster
   int phase_seconds = 120;         // deadline of each key/unmask phase
   int masked_input_seconds = 900;  // deadline of the phase that includes training
+  // Share of each silo's rows held out from statistics and training and
+  // scored, through an evaluation stage, once the model is released; 0: no
+  // evaluation stage (JSON "evaluation": {"holdoutFraction": f}).
+  double evaluation_holdout = 0;
 
   std::vector<std::string> Roster() const;
 };

@@ -19,6 +19,8 @@ struct StrategyResult {
   std::string label;  // "Centralized (pooled, not allowed)", "eu only", ...
   std::string silo;   // the silo, for kLocalOnly
   // Primary metric on the union of the regions' test sets after each round.
+  // Over the network (secure_aggregation) it is what the round's evaluation
+  // stage computed under secure aggregation: the same rows, AUC binned.
   std::vector<double> curve;
   // Final metrics on the union test set, and on each region's own test set.
   std::map<std::string, double> metrics;

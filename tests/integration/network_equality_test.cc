@@ -99,6 +99,15 @@ TEST(NetworkEqualityTest, OneDpRoundMatchesInProcessWithinTheQuantizationBound) 
   EXPECT_GT((expected.parameters - initial).norm(), 10 * e);
   std::cout << "largest error / bound: " << worst_ratio << "\n";
 
+  // The round's evaluation stage scored the released model on the silos'
+  // held-out rows under secure aggregation; pooling those rows gives the
+  // same ROC AUC up to its 1/1000 score bins.
+  ASSERT_EQ(actual.curve.size(), 1u);
+  ASSERT_TRUE(actual.metrics.count("roc_auc"));
+  EXPECT_NEAR(actual.curve.back(), actual.metrics.at("roc_auc"), 2e-3);
+  EXPECT_NE(actual.curve.back(), actual.metrics.at("roc_auc"))
+      << "the curve should come from the evaluation stage, not the pooled evaluator";
+
   // Every silo contributed and was charged one round.
   for (const auto& silo : config.silos) {
     EXPECT_EQ(actual.rounds_by_silo.at(silo.name), 1) << silo.name;

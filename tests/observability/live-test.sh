@@ -159,6 +159,9 @@ if method == "PUT":
     config = release["config"]
     config["baseModel"] = release["digest"]
     config["deadlines"] = {"phaseSeconds": 3, "maskedInputSeconds": 6}
+    # Score each released model on the workers' held-out fifth (--test-fraction
+    # 0.2), so the dashboard's model-metric panel has a series.
+    config["evaluation"] = {"holdoutFraction": 0.2}
     body = json.dumps(config).encode()
 request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", data=body, method=method,
                                  headers={"Content-Type": "application/json"})

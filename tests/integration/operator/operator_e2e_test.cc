@@ -452,11 +452,29 @@ TEST_F(OperatorE2eTest, AModelOfThreeRoundsSucceedsAndEveryLedgerAgreesWithTheAg
   EXPECT_EQ(done["status"]["roundsSucceeded"], 3);
 
   std::string previous_digest;
+  std::string best_round;
+  double best_auc = -1;
+  double latest_auc = -1;
   for (int i = 1; i <= 3; ++i) {
     const Json round = Get(kFederatedRounds, "churn-r" + std::to_string(i));
     ASSERT_EQ(Phase(round), "Succeeded") << round.dump(2);
     const std::string digest = round["status"]["model"]["digest"];
     EXPECT_EQ(digest.rfind("sha256:", 0), 0u);
+    // The evaluation stage scored the released model on the silos' held-out
+    // rows (the CRD's default fifth), under secure aggregation.
+    const Json& model_status = round["status"]["model"];
+    ASSERT_TRUE(model_status.contains("primaryMetric")) << round.dump(2);
+    EXPECT_EQ(model_status["primaryMetric"]["name"], "roc_auc");
+    latest_auc = model_status["primaryMetric"]["value"].get<double>();
+    EXPECT_GT(latest_auc, 0.0);
+    EXPECT_LE(latest_auc, 1.0);
+    EXPECT_EQ(model_status["metrics"]["roc_auc"], latest_auc);
+    EXPECT_TRUE(model_status["metrics"].contains("log_loss"));
+    EXPECT_GT(model_status["evaluatedExamples"].get<int64_t>(), 0);
+    if (latest_auc > best_auc) {
+      best_auc = latest_auc;
+      best_round = round["metadata"]["name"];
+    }
     if (i > 1) {
       EXPECT_EQ(round["status"]["model"]["baseModel"], previous_digest);
     }
@@ -470,6 +488,18 @@ TEST_F(OperatorE2eTest, AModelOfThreeRoundsSucceedsAndEveryLedgerAgreesWithTheAg
     }
   }
   EXPECT_EQ(done["status"]["latestRound"]["digest"], previous_digest);
+  EXPECT_EQ(done["status"]["bestRound"]["name"], best_round) << done["status"].dump(2);
+  EXPECT_EQ(done["status"]["bestRound"]["primaryMetric"]["value"], best_auc);
+  {
+    // The aggregator exports the line's latest evaluation for the dashboard.
+    const std::string page = federation->AggregatorMetrics();
+    const std::regex series(
+        "fedcrm_model_metric\\{model_line=\"churn\",metric=\"roc_auc\"\\} "
+        "([0-9.eE+-]+)");
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(page, match, series)) << page;
+    EXPECT_NEAR(std::stod(match[1].str()), latest_auc, 1e-12);
+  }
 
   // Each ledger holds exactly the three rounds, composed by the accountant,
   // and says what the aggregator's release log says.

@@ -91,6 +91,36 @@ TEST_F(ReleaseLogTest, KeepsWhatARestartedAggregatorNeedsToAnswerForTheRound) {
   EXPECT_THROW(ReleaseRecordFromJson(bad, "line 1"), ConfigError);
 }
 
+TEST_F(ReleaseLogTest, EvaluationsAttachToTheirReleaseAndChargeNothing) {
+  const nlohmann::json evaluation = {{"examples", 40},
+                                     {"metrics", {{"roc_auc", 0.8}}},
+                                     {"primaryMetric", {{"name", "roc_auc"}, {"value", 0.8}}}};
+  {
+    ReleaseLog log(Path());
+    log.Append(Record("r1"));
+    EXPECT_THROW(log.AppendEvaluation("r9", evaluation), ConfigError);  // never released
+    log.AppendEvaluation("r1", evaluation);
+    log.Append(Record("r2"));
+  }
+  ReleaseLog log(Path());
+  ASSERT_EQ(log.Records().size(), 2u);
+  ASSERT_NE(log.Find("r1")->evaluation, nullptr);
+  EXPECT_EQ(*log.Find("r1")->evaluation, evaluation);
+  EXPECT_EQ(log.Find("r2")->evaluation, nullptr);
+  for (const SiloSpending& silo : log.Spending()) EXPECT_EQ(silo.releases, 2);
+
+  // An evaluation of a round the log never released is corruption, not a torn line.
+  std::ofstream(Path(), std::ios::app) << R"({"round":"ghost","evaluation":{"examples":1}})"
+                                       << "\n"
+                                       << ReleaseRecordToJson(Record("r3")).dump() << "\n";
+  try {
+    ReleaseLog reopened(Path());
+    FAIL() << "an orphan evaluation was accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("ghost"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ReleaseLogTest, DropsATornLastLineAndAppendsCleanly) {
   {
     ReleaseLog log(Path());

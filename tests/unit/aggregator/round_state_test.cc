@@ -7,6 +7,7 @@
 
 #include "core/data/feature_statistics.h"
 #include "core/fl/round_config.h"
+#include "core/model/evaluation_sums.h"
 #include "core/model/model_file.h"
 #include "core/secagg/fixed_point.h"
 #include "core/secagg/quantization.h"
@@ -114,6 +115,22 @@ class RoundStateTest : public ::testing::Test {
     EXPECT_GT((got - base_params).norm(), 0.1);
   }
 
+  // Runs the statistics stage, then training with the silos in `drop`
+  // leaving before their masked input. Returns the silos' data; sets the
+  // federation's row count.
+  std::map<std::string, SiloData> RunThroughTraining(RoundState& round,
+                                                     const std::set<std::string>& drop,
+                                                     int64_t* total_rows) {
+    const uint64_t d = round.VectorLength(Stage::kTraining) - 1;
+    auto silos = MakeSilos(static_cast<Eigen::Index>(d));
+    *total_rows = 0;
+    for (const auto& [name, s] : silos) *total_rows += s.rows;
+    RunStage(round, Stage::kStatistics, StatisticsInputs(silos), {}, env_);
+    RunStage(round, Stage::kTraining,
+             TrainingInputs(silos, *total_rows, round.config().quantization), drop, env_);
+    return silos;
+  }
+
   TestEnv env_;
 };
 
@@ -187,15 +204,9 @@ TEST_F(RoundStateTest, ThreeSilosRunStatisticsThenTraining) {
 }
 
 TEST_F(RoundStateTest, DropoutAtMaskedInputRenormalizesOverSurvivors) {
-  auto config = TestConfig(kSilos);
-  auto round = MakeRound("r-drop", config);
-  const uint64_t d = round->VectorLength(Stage::kTraining) - 1;
-  const auto silos = MakeSilos(static_cast<Eigen::Index>(d));
+  auto round = MakeRound("r-drop", TestConfig(kSilos));
   int64_t total_rows = 0;
-  for (const auto& [name, s] : silos) total_rows += s.rows;
-  RunStage(*round, Stage::kStatistics, StatisticsInputs(silos), {}, env_);
-  RunStage(*round, Stage::kTraining,
-           TrainingInputs(silos, total_rows, round->config().quantization), {"us-east"}, env_);
+  const auto silos = RunThroughTraining(*round, {"us-east"}, &total_rows);
   const auto status = round->Status();
   ASSERT_EQ(status["phase"], "succeeded") << status.dump();
   EXPECT_EQ(status["dropped"], nlohmann::json({"us-east"}));
@@ -206,6 +217,139 @@ TEST_F(RoundStateTest, DropoutAtMaskedInputRenormalizesOverSurvivors) {
   ASSERT_EQ(records[0].silos.size(), 2u);
   for (const auto& charge : records[0].silos) EXPECT_NE(charge.silo, "us-east");
   EXPECT_NE(env_.metrics().Render().find("fedcrm_round_dropouts_total 1"), std::string::npos);
+}
+
+// Each silo's evaluation sums of `model` on made-up held-out rows.
+std::map<std::string, model::EvaluationSums> HeldOutSums(const model::Model& model,
+                                                         const std::vector<std::string>& silos) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal;
+  std::map<std::string, model::EvaluationSums> out;
+  for (size_t s = 0; s < silos.size(); ++s) {
+    data::Dataset rows;
+    rows.num_classes = 2;
+    rows.x.resize(static_cast<Eigen::Index>(40 + 30 * s), model.spec().input_dim);
+    rows.y.resize(rows.x.rows());
+    for (Eigen::Index i = 0; i < rows.x.rows(); ++i) {
+      for (Eigen::Index j = 0; j < rows.x.cols(); ++j) rows.x(i, j) = normal(rng);
+      rows.y(i) = rows.x(i, 0) + normal(rng) > 0 ? 1 : 0;
+    }
+    out.emplace(silos[s], model::EvaluationSums::Compute(model, rows));
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<uint64_t>> EvaluationInputs(
+    const std::map<std::string, model::EvaluationSums>& sums) {
+  std::map<std::string, std::vector<uint64_t>> out;
+  for (const auto& [name, s] : sums) {
+    out[name] = secagg::EncodeFixedPoint(s.ToVector(), secagg::kStatisticsFractionalBits);
+  }
+  return out;
+}
+
+class EvaluationStageTest : public RoundStateTest {
+ protected:
+  // A round with an evaluation stage, run through statistics and training
+  // with us-east dropping out of training: its model is released.
+  std::unique_ptr<RoundState> ReleasedRound(const std::string& id) {
+    auto config = TestConfig(kSilos);
+    config["evaluation"] = {{"holdoutFraction", 0.2}};
+    auto round = MakeRound(id, config);
+    int64_t total_rows = 0;
+    RunThroughTraining(*round, {"us-east"}, &total_rows);
+    return round;
+  }
+
+  model::LoadedModel Released(const RoundState& round) {
+    const std::string digest = round.Status()["model"];
+    return model::ParseModel(*env_.store().Get(digest), "released");
+  }
+};
+
+TEST_F(EvaluationStageTest, ScoresTheReleasedModelAmongItsContributors) {
+  auto round = ReleasedRound("r-eval");
+  EXPECT_EQ(round->Status()["stages"], nlohmann::json({"statistics", "training", "evaluation"}));
+  EXPECT_EQ(round->VectorLength(Stage::kEvaluation), model::EvaluationSums::VectorLength(2));
+  EXPECT_EQ(round->ModulusBits(Stage::kEvaluation), 64);
+
+  // Released and charged, but not yet succeeded: the model is being scored.
+  auto status = round->Status();
+  ASSERT_EQ(status["phase"], "evaluation/advertise-keys") << status.dump();
+  ASSERT_TRUE(status["model"].is_string());
+  EXPECT_FALSE(round->model_digest().has_value());
+  EXPECT_EQ(env_.release_log().Records().size(), 1u);
+  const std::string digest = status["model"];
+  const model::LoadedModel released = Released(*round);
+
+  // us-east dropped out of training, so it is not on the evaluation's roster.
+  const auto sums = HeldOutSums(*released.model, {"ap-south", "eu-west"});
+  EXPECT_THROW(round->Accept(Stage::kEvaluation, Upload::kKeys, "us-east",
+                             testing::Span(secagg::Bytes{1, 2, 3})),
+               Error);
+  RunStage(*round, Stage::kEvaluation, EvaluationInputs(sums), {}, env_);
+  status = round->Status();
+  ASSERT_EQ(status["phase"], "succeeded") << status.dump();
+  EXPECT_EQ(status["model"], digest);
+  EXPECT_TRUE(status["evaluationFailure"].is_null());
+
+  model::EvaluationSums pooled(2);
+  for (const auto& [name, s] : sums) pooled += s;
+  const model::Evaluation expected = pooled.ToEvaluation();
+  const auto& evaluation = status["evaluation"];
+  EXPECT_EQ(evaluation["examples"], pooled.examples());
+  EXPECT_EQ(evaluation["primaryMetric"]["name"], "roc_auc");
+  EXPECT_NEAR(evaluation["primaryMetric"]["value"].get<double>(), expected.roc_auc, 1e-9);
+  EXPECT_NEAR(evaluation["metrics"]["accuracy"].get<double>(), expected.accuracy, 1e-9);
+  // Fixed point carries 2^-20 per silo in the summed log loss.
+  EXPECT_NEAR(evaluation["metrics"]["log_loss"].get<double>(), expected.log_loss, 1e-6);
+  EXPECT_EQ(evaluation["metrics"].size(), 5u);
+  EXPECT_EQ(evaluation["silos"], nlohmann::json({"ap-south", "eu-west"}));
+  EXPECT_GT(expected.roc_auc, 0.5);
+
+  // On record for a restarted aggregator, and exported per model line.
+  ReleaseLog reopened(env_.dir() / "releases.jsonl");
+  const auto record = reopened.Find("r-eval");
+  ASSERT_TRUE(record.has_value());
+  ASSERT_NE(record->evaluation, nullptr);
+  EXPECT_EQ(*record->evaluation, evaluation);
+  EXPECT_EQ(reopened.Spending().size(), 2u);  // the evaluation line charges nothing
+  const std::string metrics = env_.metrics().Render();
+  EXPECT_NE(metrics.find("fedcrm_model_metric{model_line=\"churn-test\",metric=\"roc_auc\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("fedcrm_rounds_total{result=\"succeeded\"} 1"), std::string::npos);
+}
+
+TEST_F(EvaluationStageTest, AFailedEvaluationLeavesTheReleasedModelWithoutMetrics) {
+  auto round = ReleasedRound("r-eval-fail");
+  const std::string digest = round->Status()["model"];
+
+  // Of the two contributors only one sends its keys: below the threshold.
+  const secagg::Round params({"r-eval-fail/evaluation",
+                              {"ap-south", "eu-west"},
+                              0,
+                              {},
+                              64,
+                              round->VectorLength(Stage::kEvaluation)});
+  secagg::SecAggClient only(params, "eu-west");
+  round->Accept(Stage::kEvaluation, Upload::kKeys, "eu-west",
+                testing::Span(secagg::Encode(only.advertise())));
+  env_.Advance(std::chrono::seconds(61));
+  round->Tick();
+
+  const auto status = round->Status();
+  ASSERT_EQ(status["phase"], "succeeded") << status.dump();
+  EXPECT_EQ(status["model"], digest);
+  EXPECT_EQ(round->model_digest(), digest);
+  EXPECT_TRUE(status["evaluation"].is_null());
+  EXPECT_NE(status["evaluationFailure"].get<std::string>().find("evaluation stage"),
+            std::string::npos);
+  EXPECT_TRUE(status["failure"].is_null());
+  const auto records = env_.release_log().Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].evaluation, nullptr);
+  EXPECT_EQ(records[0].silos.size(), 2u);
 }
 
 TEST_F(RoundStateTest, TooFewSilosFailTheRound) {

@@ -108,13 +108,17 @@ inline std::span<const uint8_t> Span(const secagg::Bytes& bytes) { return bytes;
 
 // Runs one stage for `inputs` (silo -> encoded vector). Silos in `drop` stop
 // before sending their masked input; the test clock then passes the
-// deadline so the round goes on without them.
+// deadline so the round goes on without them. The evaluation stage runs
+// among the round's contributors, as the aggregator's status names them.
 inline void RunStage(RoundState& round, Stage stage,
                      const std::map<std::string, std::vector<uint64_t>>& inputs,
                      const std::set<std::string>& drop, TestEnv& env) {
   secagg::RoundParameters params;
   params.round_id = round.id() + "/" + StageName(stage);
   params.roster = round.config().Roster();
+  if (stage == Stage::kEvaluation) {
+    params.roster = round.Status()["contributors"].get<std::vector<std::string>>();
+  }
   params.threshold = round.config().threshold;
   params.graph = round.config().graph;
   params.modulus_bits = round.ModulusBits(stage);

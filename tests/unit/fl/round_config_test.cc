@@ -33,6 +33,24 @@ TEST(RoundConfigTest, DerivesTheModelShapeAndRoundTrips) {
   EXPECT_EQ(RoundConfigToJson(again), RoundConfigToJson(config));
 }
 
+TEST(RoundConfigTest, EvaluationIsOptionalAndRoundTrips) {
+  const RoundConfig plain = ParseRoundConfig(Minimal(), "r1");
+  EXPECT_EQ(plain.evaluation_holdout, 0.0);
+  // Absent from the canonical form unless set: older release records compare equal.
+  EXPECT_FALSE(RoundConfigToJson(plain).contains("evaluation"));
+
+  auto json = Minimal();
+  json["evaluation"] = {{"holdoutFraction", 0.25}};
+  const RoundConfig evaluated = ParseRoundConfig(json, "r1");
+  EXPECT_DOUBLE_EQ(evaluated.evaluation_holdout, 0.25);
+  EXPECT_DOUBLE_EQ(ParseRoundConfig(RoundConfigToJson(evaluated), "r1").evaluation_holdout, 0.25);
+
+  json["evaluation"]["holdoutFraction"] = 0.95;
+  EXPECT_THROW(ParseRoundConfig(json, "r1"), ConfigError);
+  json["evaluation"] = "yes";
+  EXPECT_THROW(ParseRoundConfig(json, "r1"), ConfigError);
+}
+
 TEST(RoundConfigTest, NullPrivacyMeansNoDp) {
   auto json = Minimal();
   json["privacy"] = nullptr;

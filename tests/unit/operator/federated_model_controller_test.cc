@@ -1,7 +1,8 @@
 // The FederatedModel reconciler against an in-memory API server: rounds are
 // created one after another from the template, each from the latest model;
 // the line stops on its round count, failures, metric and epsilon cap; the
-// promoted round's digest is shown; repeats create no twin round.
+// promoted round's digest is shown; repeats create no twin round; with
+// spec.schedule, rounds wait for their cron tick on a fake clock.
 #include "operator/federated_model_controller.h"
 
 #include <gtest/gtest.h>
@@ -29,14 +30,24 @@ std::string DigestOf(char c) { return "sha256:" + std::string(64, c); }
 
 std::string RoundName(int n) { return ModelRoundName(kModel, n); }
 
+// "2026-03-01T10:07:00Z" as a time point.
+std::chrono::system_clock::time_point At(const std::string& text) {
+  const auto time = kube::ParseRfc3339(text);
+  EXPECT_TRUE(time.has_value()) << text;
+  return time.value_or(std::chrono::system_clock::time_point{});
+}
+
 class FederatedModelControllerTest : public ::testing::Test {
  protected:
   FederatedModelControllerTest() {
     hub_.RegisterStatusSubresource(kRegionSilos);
     hub_.RegisterStatusSubresource(kFederatedRounds);
     hub_.RegisterStatusSubresource(kFederatedModels);
+    hub_.SetNow([this] { return now_; });
     ModelControllerOptions options;
+    options.now = [this] { return now_; };
     options.poll_interval = std::chrono::seconds(30);
+    options.resync_period = std::chrono::minutes(5);
     reconciler_ = std::make_unique<FederatedModelReconciler>(hub_, nullptr, options);
   }
 
@@ -87,6 +98,26 @@ class FederatedModelControllerTest : public ::testing::Test {
     return n;
   }
 
+  // Finishes round n at `when` (RFC 3339).
+  void FinishAt(int n, const std::string& when) {
+    Json round = Round(n);
+    round["status"]["phase"] = "Succeeded";
+    round["status"]["completionTime"] = when;
+    round["status"]["model"]["digest"] = DigestOf('a');
+    hub_.AddObject(kFederatedRounds, round);
+  }
+  Json ScheduledModel(const std::string& schedule) {
+    Json model = ModelObject();
+    model["spec"]["schedule"] = schedule;
+    return model;
+  }
+  std::string ConditionMessage(const char* type) {
+    const Json status = Status();
+    const Json* c = kube::FindCondition(status["conditions"], type);
+    return c ? c->value("message", "") : "<absent>";
+  }
+
+  std::chrono::system_clock::time_point now_ = At("2026-03-01T10:07:00Z");
   FakeClient hub_;
   std::unique_ptr<FederatedModelReconciler> reconciler_;
 };
@@ -357,6 +388,140 @@ TEST_F(FederatedModelControllerTest, AnInvalidTemplateIsReportedAndCreatesNothin
 
 TEST_F(FederatedModelControllerTest, ADeletedModelIsDone) {
   EXPECT_FALSE(Reconcile().requeue_after.has_value());
+}
+
+TEST_F(FederatedModelControllerTest, AScheduledLineWaitsForItsFirstTick) {
+  AddModel(ScheduledModel("0 2 * * *"));  // created 2026-03-01T10:07:00Z
+  ReconcileResult result = Reconcile();
+  EXPECT_EQ(RoundCount(), 0u);
+  Json status = Status();
+  EXPECT_EQ(status["nextRoundTime"], "2026-03-02T02:00:00Z");
+  EXPECT_EQ(status["phase"], "Training");
+  EXPECT_FALSE(status.contains("activeRound"));
+  EXPECT_EQ(ConditionReason(kConditionProgressing), "True/WaitingForSchedule");
+  EXPECT_EQ(ConditionMessage(kConditionProgressing),
+            "the next round starts at 2026-03-02T02:00:00Z (spec.schedule \"0 2 * * *\")");
+  // A long wait is looked at again at the resync period...
+  EXPECT_EQ(result.requeue_after, std::chrono::milliseconds(std::chrono::minutes(5)));
+
+  // ...a short one exactly at the tick.
+  now_ = At("2026-03-02T01:58:30Z");
+  result = Reconcile();
+  EXPECT_EQ(result.requeue_after, std::chrono::milliseconds(std::chrono::seconds(90)));
+  EXPECT_EQ(RoundCount(), 0u);
+
+  now_ = At("2026-03-02T02:00:00Z");
+  result = Reconcile();
+  EXPECT_EQ(RoundCount(), 1u);
+  status = Status();
+  EXPECT_EQ(status["activeRound"], RoundName(1));
+  EXPECT_FALSE(status.contains("nextRoundTime"));
+  EXPECT_EQ(ConditionReason(kConditionProgressing), "True/RoundRunning");
+  EXPECT_EQ(result.requeue_after, std::chrono::milliseconds(std::chrono::seconds(30)));
+}
+
+TEST_F(FederatedModelControllerTest, TheNextRoundWaitsForTheTickAfterTheLastCompletion) {
+  AddModel(ScheduledModel("0 2 * * *"));
+  now_ = At("2026-03-02T02:00:00Z");
+  Reconcile();
+  ASSERT_EQ(RoundCount(), 1u);
+  FinishAt(1, "2026-03-02T03:10:00Z");
+  now_ = At("2026-03-02T03:10:05Z");
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 1u);
+  EXPECT_EQ(Status()["nextRoundTime"], "2026-03-03T02:00:00Z");
+  EXPECT_EQ(Status()["roundsSucceeded"], 1);
+  EXPECT_FALSE(Status().contains("activeRound"));
+
+  now_ = At("2026-03-03T01:59:59Z");
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 1u);
+  now_ = At("2026-03-03T02:00:00Z");
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 2u);
+  EXPECT_EQ(Round(2)["spec"]["baseModel"], Json({{"previousRound", RoundName(1)}}));
+  EXPECT_FALSE(Status().contains("nextRoundTime"));
+}
+
+TEST_F(FederatedModelControllerTest, ALongRoundThatMissedTicksCausesNoBurst) {
+  AddModel(ScheduledModel("*/10 * * * *"));
+  now_ = At("2026-03-01T10:10:00Z");
+  Reconcile();
+  ASSERT_EQ(RoundCount(), 1u);
+  SetRunning(1);
+  // Ticks at 10:20 ... 12:30 pass while r1 runs: no twin, no time shown.
+  for (const char* t : {"2026-03-01T10:20:00Z", "2026-03-01T11:00:00Z", "2026-03-01T12:30:00Z"}) {
+    now_ = At(t);
+    Reconcile();
+    EXPECT_EQ(RoundCount(), 1u) << t;
+    EXPECT_FALSE(Status().contains("nextRoundTime")) << t;
+    EXPECT_EQ(Status()["activeRound"], RoundName(1)) << t;
+  }
+  FinishAt(1, "2026-03-01T12:34:00Z");
+  now_ = At("2026-03-01T12:34:10Z");
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 1u);  // the missed ticks are not made up
+  EXPECT_EQ(Status()["nextRoundTime"], "2026-03-01T12:40:00Z");
+  now_ = At("2026-03-01T12:40:00Z");
+  Reconcile();
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 2u);
+  EXPECT_EQ(Creates(), 2);
+}
+
+TEST_F(FederatedModelControllerTest, AMacroScheduleWorks) {
+  AddModel(ScheduledModel("@hourly"));
+  Reconcile();
+  EXPECT_EQ(Status()["nextRoundTime"], "2026-03-01T11:00:00Z");
+  EXPECT_EQ(RoundCount(), 0u);
+}
+
+TEST_F(FederatedModelControllerTest, ABadScheduleIsAnInvalidSpec) {
+  AddModel(ScheduledModel("61 * * * *"));
+  EXPECT_FALSE(Reconcile().requeue_after.has_value());
+  EXPECT_EQ(RoundCount(), 0u);
+  EXPECT_EQ(ConditionReason(kConditionProgressing), "False/InvalidSpec");
+  EXPECT_EQ(ConditionMessage(kConditionProgressing),
+            "FederatedModel fedcrm/churn-global: spec.schedule: minute field '61' is out of 0-59");
+  EXPECT_FALSE(Status().contains("nextRoundTime"));
+
+  Json model = Model();
+  model["spec"]["schedule"] = "0 0 30 2 *";
+  hub_.AddObject(kFederatedModels, model);
+  Reconcile();
+  EXPECT_EQ(RoundCount(), 0u);
+  EXPECT_EQ(ConditionReason(kConditionProgressing), "False/InvalidSpec");
+  EXPECT_NE(ConditionMessage(kConditionProgressing).find("never fires"), std::string::npos)
+      << ConditionMessage(kConditionProgressing);
+}
+
+TEST_F(FederatedModelControllerTest, SuspendWinsOverASchedule) {
+  AddModel(ScheduledModel("0 2 * * *"));
+  Reconcile();
+  EXPECT_TRUE(Status().contains("nextRoundTime"));
+  Json model = Model();
+  model["spec"]["suspend"] = true;
+  hub_.AddObject(kFederatedModels, model);
+  now_ = At("2026-03-02T02:00:00Z");  // the tick passes while suspended
+  EXPECT_FALSE(Reconcile().requeue_after.has_value());
+  EXPECT_EQ(RoundCount(), 0u);
+  EXPECT_EQ(Status()["phase"], "Suspended");
+  EXPECT_FALSE(Status().contains("nextRoundTime"));
+}
+
+TEST_F(FederatedModelControllerTest, AStoppedLineDoesNotWaitForATick) {
+  Json model = ScheduledModel("0 2 * * *");
+  model["spec"]["rounds"] = 1;
+  AddModel(model);
+  now_ = At("2026-03-02T02:00:00Z");
+  Reconcile();
+  FinishAt(1, "2026-03-02T02:30:00Z");
+  now_ = At("2026-03-02T02:31:00Z");
+  EXPECT_FALSE(Reconcile().requeue_after.has_value());
+  const Json status = Status();
+  EXPECT_EQ(status["phase"], "Completed");
+  EXPECT_EQ(status["stopReason"], "RoundLimit");
+  EXPECT_FALSE(status.contains("nextRoundTime"));
 }
 
 TEST(ModelOfRoundTest, FromTheOwnerReferenceOrTheLabel) {

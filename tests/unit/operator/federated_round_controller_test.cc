@@ -92,12 +92,13 @@ class FederatedRoundControllerTest : public ::testing::Test {
     for (const auto& [name, budget] : budgets) hub_.AddObject(kRegionSilos, Silo(name, budget));
   }
 
-  void AddRound(int min_participants = 2) {
+  void AddRound(int min_participants = 2, const Json& spec_patch = Json::object()) {
     Json round = ReadYamlFile("examples/kubernetes/federatedround-churn.yaml");
     round["metadata"]["name"] = "r1";
     round["spec"].erase("baseModel");
     round["spec"]["minParticipants"] = min_participants;
     round["spec"]["secureAggregation"]["threshold"] = min_participants;
+    round["spec"].merge_patch(spec_patch);
     hub_.AddObject(kFederatedRounds, round);
   }
 
@@ -180,6 +181,47 @@ TEST_F(FederatedRoundControllerTest, CommitsContributorsAndReleasesTheRestOnSucc
   // Once settled, nothing is charged twice however often it is reconciled.
   Reconcile();
   EXPECT_EQ(Ledger("eu"), eu);
+}
+
+TEST_F(FederatedRoundControllerTest, CopiesTheFederatedEvaluationIntoTheModelStatus) {
+  AddSilos({{"eu", 3.0}, {"us", 3.0}, {"ap", 3.0}});
+  AddRound();
+  Reconcile();
+  // The CRD's default holds out a fifth of each silo's rows for evaluation.
+  EXPECT_EQ(aggregator_.configs["r1"]["evaluation"]["holdoutFraction"], 0.2);
+  aggregator_.Release("r1", {"eu", "us", "ap"}, {});
+  aggregator_.statuses["r1"]["evaluation"] = {
+      {"examples", 600},
+      {"silos", {"ap", "eu", "us"}},
+      {"metrics", {{"roc_auc", 0.8125}, {"accuracy", 0.75}, {"log_loss", 0.48}}},
+      {"primaryMetric", {{"name", "roc_auc"}, {"value", 0.8125}}}};
+  Reconcile();
+
+  const Json status = Round()["status"];
+  const Json& model = status["model"];
+  EXPECT_EQ(model["primaryMetric"], Json({{"name", "roc_auc"}, {"value", 0.8125}}));
+  EXPECT_EQ(model["metrics"]["accuracy"], 0.75);
+  EXPECT_EQ(model["evaluatedExamples"], 600);
+  bool said = false;
+  for (const Json& condition : status["conditions"]) {
+    if (condition["type"] == "Succeeded") {
+      said = condition["message"].get<std::string>().find("roc_auc 0.8125 on 600 held-out rows") !=
+             std::string::npos;
+    }
+  }
+  EXPECT_TRUE(said) << status.dump(2);
+}
+
+TEST_F(FederatedRoundControllerTest, ARoundWithoutEvaluationHasNoEvaluationStageOrMetrics) {
+  AddSilos({{"eu", 3.0}, {"us", 3.0}, {"ap", 3.0}});
+  AddRound(2, {{"evaluation", {{"holdoutFraction", 0}}}});
+  Reconcile();
+  EXPECT_FALSE(aggregator_.configs["r1"].contains("evaluation")) << aggregator_.configs["r1"];
+  aggregator_.Release("r1", {"eu", "us", "ap"}, {});
+  Reconcile();
+  const Json model = Round()["status"]["model"];
+  EXPECT_FALSE(model.contains("metrics"));
+  EXPECT_FALSE(model.contains("primaryMetric"));
 }
 
 TEST_F(FederatedRoundControllerTest, ExcludesASiloWhoseBudgetCannotCoverTheRound) {

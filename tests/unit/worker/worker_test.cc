@@ -12,7 +12,12 @@
 #include <sstream>
 
 #include "aggregator/aggregator_service.h"
+#include "core/data/encoder.h"
+#include "core/data/feature_schema.h"
+#include "core/data/row_split.h"
 #include "core/data/synthetic/generator.h"
+#include "core/data/table.h"
+#include "core/model/evaluation_sums.h"
 #include "core/model/model_file.h"
 #include "runtime/certificates.h"
 #include "tests/unit/worker/test_pki.h"
@@ -89,7 +94,7 @@ class WorkerTest : public ::testing::Test {
   std::string Url() const { return "https://127.0.0.1:" + std::to_string(service_->tls_port()); }
 
   void PutRound(const std::string& round, int masked_input_seconds = 20,
-                const std::string& base_model = "") {
+                const std::string& base_model = "", const nlohmann::json& extra = {}) {
     nlohmann::json silos = nlohmann::json::array();
     for (const std::string& region : regions_) silos.push_back({{"name", region}});
     const nlohmann::json config = {
@@ -108,8 +113,10 @@ class WorkerTest : public ::testing::Test {
          {{"modulusBits", 32}, {"quantization", {{"clip", 8.0}, {"levelsBits", 16}}}}},
         {"silos", silos},
         {"deadlines", {{"phaseSeconds", 20}, {"maskedInputSeconds", masked_input_seconds}}}};
+    nlohmann::json body = config;
+    if (extra.is_object()) body.merge_patch(extra);
     const runtime::ClientResponse response = coordinator_->Send(
-        "PUT", Url() + "/v1/rounds/" + round, config.dump(), "application/json", {});
+        "PUT", Url() + "/v1/rounds/" + round, body.dump(), "application/json", {});
     ASSERT_EQ(response.status, 201) << response.body;
   }
 
@@ -204,6 +211,73 @@ TEST_F(WorkerTest, SiloDroppingBeforeMaskedInputLeavesTheOthersToFinish) {
   ASSERT_EQ(status["phase"], "succeeded") << status.dump();
   EXPECT_EQ(status["contributors"].size(), 2u) << status.dump();
   EXPECT_NE(status["dropped"].dump().find(regions_[1]), std::string::npos) << status.dump();
+}
+
+// What the evaluation stage should find: the released model scored on every
+// silo's held-out rows, pooled (what no one party could compute in practice).
+model::Evaluation PooledHeldOutEvaluation(const model::LoadedModel& released,
+                                          const std::vector<std::string>& regions,
+                                          const fs::path& dir, double holdout) {
+  const data::FeatureSchema schema =
+      data::FeatureSchema::FromJson(released.card.schema, "released card: schema");
+  const data::FeatureStatistics statistics =
+      data::FeatureStatistics::FromJson(released.card.feature_statistics, "released card");
+  model::EvaluationSums pooled(2);
+  for (const std::string& region : regions) {
+    const data::ParsedTable table = data::ReadTableFile((dir / (region + ".csv")).string(), schema);
+    const data::RowSplit split = data::SplitRows(table.rows(), holdout, /*seed=*/0);
+    pooled += model::EvaluationSums::Compute(
+        *released.model, data::Encode(table.Subset(split.test), schema, statistics));
+  }
+  return pooled.ToEvaluation();
+}
+
+TEST_F(WorkerTest, EvaluationStageReportsTheFederationsHeldOutMetrics) {
+  PutRound("churn-eval", 20, "", {{"evaluation", {{"holdoutFraction", 0.25}}}});
+  std::vector<WorkerOptions> all;
+  for (const std::string& region : regions_) all.push_back(OptionsFor(region, "churn-eval"));
+  EXPECT_EQ(RunAll(all), (std::vector<int>{0, 0, 0}));
+
+  const nlohmann::json status = Status("churn-eval");
+  ASSERT_EQ(status["phase"], "succeeded") << status.dump();
+  EXPECT_EQ(status["stages"], (nlohmann::json{"statistics", "training", "evaluation"}));
+  const nlohmann::json& evaluation = status["evaluation"];
+  ASSERT_TRUE(evaluation.is_object()) << status.dump();
+  EXPECT_EQ(evaluation["examples"], 150);  // 50 of each silo's 200 rows
+  const model::LoadedModel released = model::ParseModel(
+      coordinator_->Get(Url() + "/v1/models/" + status["model"].get<std::string>()).body,
+      "released");
+  EXPECT_EQ(released.card.lineage.value("federationRows", 0), 450);  // no held-out row trained
+  const model::Evaluation expected = PooledHeldOutEvaluation(released, regions_, dir_, 0.25);
+  EXPECT_EQ(evaluation["primaryMetric"]["name"], "roc_auc");
+  EXPECT_NEAR(evaluation["primaryMetric"]["value"].get<double>(), expected.roc_auc, 1e-9);
+  EXPECT_NEAR(evaluation["metrics"]["accuracy"].get<double>(), expected.accuracy, 1e-9);
+  EXPECT_NEAR(evaluation["metrics"]["log_loss"].get<double>(), expected.log_loss, 1e-5);
+}
+
+TEST_F(WorkerTest, ASiloLostDuringEvaluationCostsOnlyItsRows) {
+  PutRound("churn-eval-drop", 20, "",
+           {{"evaluation", {{"holdoutFraction", 0.25}}}, {"deadlines", {{"phaseSeconds", 4}}}});
+  std::vector<WorkerOptions> all;
+  for (const std::string& region : regions_) all.push_back(OptionsFor(region, "churn-eval-drop"));
+  all[2].fail_at = "evaluation/masked";
+  EXPECT_EQ(RunAll(all), (std::vector<int>{0, 0, kSimulatedDropoutExitCode}));
+  const nlohmann::json status = Status("churn-eval-drop");
+  ASSERT_EQ(status["phase"], "succeeded") << status.dump();
+  EXPECT_EQ(status["contributors"].size(), 3u);  // all three trained: all three are charged
+  ASSERT_TRUE(status["evaluation"].is_object()) << status.dump();
+  EXPECT_EQ(status["evaluation"]["examples"], 100);
+  EXPECT_EQ(status["evaluation"]["silos"].size(), 2u);
+}
+
+TEST_F(WorkerTest, TestFractionFlagMustAgreeWithTheRoundsHoldout) {
+  PutRound("churn-eval-flag", 20, "", {{"evaluation", {{"holdoutFraction", 0.25}}}});
+  WorkerOptions options = OptionsFor(regions_[0], "churn-eval-flag");
+  options.test_fraction = 0.3;
+  CaptureStderr capture;
+  EXPECT_EQ(RunWorker(options), kExitFailure);
+  EXPECT_NE(capture.text().find("--test-fraction"), std::string::npos) << capture.text();
+  EXPECT_NE(capture.text().find("holdoutFraction"), std::string::npos) << capture.text();
 }
 
 TEST_F(WorkerTest, CertificateOfAnotherSiloIsRefusedBeforeAnyRequest) {
