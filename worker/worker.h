@@ -2,14 +2,19 @@
 //
 //   1. GET the round (its config and stages); check this silo is on the roster.
 //   2. Fetch the base model, verifying its digest, if the round has one.
-//   3. Read the silo's CSV with the round's schema; hold out test rows.
+//   3. Read the silo's CSV with the round's schema; hold out test rows (the
+//      round's evaluation.holdoutFraction, else --test-fraction).
 //   4. statistics stage (unless the base model's card already carries the
 //      federation's statistics): securely sum [counts, sums, sums of squares,
 //      rows] in fixed point; download the federation's sum.
 //   5. training stage: standardize with the federation's statistics, train
 //      locally (DP-SGD when the round configures privacy), securely sum the
 //      quantized [w·Δ, w].
-//   6. Wait for the round's outcome.
+//   6. evaluation stage (rounds that configure one, contributors only): once
+//      the model is released, score it on the held-out rows and securely sum
+//      model::EvaluationSums. A failure here is logged, not fatal: the model
+//      is released already.
+//   7. Wait for the round's outcome.
 //
 // What leaves the silo is only protocol messages (docs/protocol.md); rows,
 // statistics and the unmasked update stay in memory and out of the logs.
