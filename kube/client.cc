@@ -7,7 +7,7 @@
 namespace fedcrm::kube {
 
 ListResult ListAll(Client& client, const GroupVersionResource& gvr, std::string_view namespace_,
-                   ListOptions options) {
+                   ListOptions options, const std::function<void(Json&)>& each) {
   ListResult all;
   bool first = true;
   bool fell_back = false;
@@ -28,7 +28,10 @@ ListResult ListAll(Client& client, const GroupVersionResource& gvr, std::string_
     }
     if (first) all.resource_version = page.resource_version;
     first = false;
-    for (Json& item : page.items) all.items.push_back(std::move(item));
+    for (Json& item : page.items) {
+      if (each) each(item);
+      all.items.push_back(std::move(item));
+    }
     if (page.continue_token.empty()) break;
     options.continue_token = std::move(page.continue_token);
     // The server refuses resourceVersion together with continue: the token

@@ -102,8 +102,10 @@ class Client {
 };
 
 // Lists every page (following continue tokens) and returns all items with the
-// resourceVersion of the first page.
+// resourceVersion of the first page. `each`, when given, is applied to every
+// item as its page arrives, so a caller that keeps a little of each object
+// (an informer's transform) never holds more than one page whole.
 ListResult ListAll(Client& client, const GroupVersionResource& gvr, std::string_view namespace_,
-                   ListOptions options = {});
+                   ListOptions options = {}, const std::function<void(Json&)>& each = nullptr);
 
 }  // namespace fedcrm::kube

@@ -19,18 +19,25 @@ ObjectKey KeyOf(const Json& object) {
   return ObjectKey{Field(object, "namespace"), Field(object, "name")};
 }
 
+Store::Text Store::Pack(const Json& object) {
+  const std::string text = object.dump();
+  return Text(text, &pool_);
+}
+
+Json Store::Unpack(const Text& text) { return Json::parse(text); }
+
 std::optional<Json> Store::Get(const ObjectKey& key) const {
   std::lock_guard lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return std::nullopt;
-  return it->second;
+  return Unpack(it->second);
 }
 
 std::vector<Json> Store::List() const {
   std::lock_guard lock(mu_);
   std::vector<Json> objects;
   objects.reserve(objects_.size());
-  for (const auto& [key, object] : objects_) objects.push_back(object);
+  for (const auto& [key, text] : objects_) objects.push_back(Unpack(text));
   return objects;
 }
 
@@ -38,7 +45,7 @@ std::vector<ObjectKey> Store::Keys() const {
   std::lock_guard lock(mu_);
   std::vector<ObjectKey> keys;
   keys.reserve(objects_.size());
-  for (const auto& [key, object] : objects_) keys.push_back(key);
+  for (const auto& [key, text] : objects_) keys.push_back(key);
   return keys;
 }
 
@@ -49,10 +56,14 @@ size_t Store::size() const {
 
 std::optional<Json> Store::Upsert(const Json& object) {
   std::lock_guard lock(mu_);
-  auto [it, inserted] = objects_.try_emplace(KeyOf(object), object);
-  if (inserted) return std::nullopt;
-  std::optional<Json> previous = std::move(it->second);
-  it->second = object;
+  ObjectKey key = KeyOf(object);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) {
+    objects_.emplace(std::move(key), Pack(object));
+    return std::nullopt;
+  }
+  std::optional<Json> previous = Unpack(it->second);
+  it->second = Pack(object);
   return previous;
 }
 
@@ -60,22 +71,25 @@ std::optional<Json> Store::Remove(const ObjectKey& key) {
   std::lock_guard lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return std::nullopt;
-  std::optional<Json> previous = std::move(it->second);
+  std::optional<Json> previous = Unpack(it->second);
   objects_.erase(it);
   return previous;
 }
 
-std::map<ObjectKey, Json> Store::Replace(std::map<ObjectKey, Json> objects) {
+std::map<ObjectKey, Json> Store::Replace(const std::map<ObjectKey, Json>& objects) {
   std::lock_guard lock(mu_);
-  std::swap(objects, objects_);
-  return objects;
+  std::map<ObjectKey, Json> previous;
+  for (const auto& [key, text] : objects_) previous.emplace(key, Unpack(text));
+  objects_.clear();
+  for (const auto& [key, object] : objects) objects_.emplace(key, Pack(object));
+  return previous;
 }
 
 Informer::Informer(Client& client, GroupVersionResource gvr, std::string namespace_,
                    InformerOptions options)
     : options_(std::move(options)),
       clock_(options_.watch.clock != nullptr ? options_.watch.clock : &Clock::Real()),
-      watcher_(client, std::move(gvr), std::move(namespace_), options_.watch,
+      watcher_(client, std::move(gvr), std::move(namespace_), ListedThroughTransform(),
                WatcherCallbacks{
                    .on_replace = [this](std::vector<Json> items,
                                         const std::string&) { OnReplace(std::move(items)); },
@@ -146,11 +160,17 @@ void Informer::Transform(Json& object) const {
   if (options_.transform) options_.transform(object);
 }
 
+WatcherOptions Informer::ListedThroughTransform() const {
+  WatcherOptions watch = options_.watch;
+  watch.transform_listed = [this](Json& item) { Transform(item); };
+  return watch;
+}
+
+// The items arrive transformed (ListedThroughTransform).
 void Informer::OnReplace(std::vector<Json> items) {
   std::lock_guard lock(dispatch_mu_);
   std::map<ObjectKey, Json> fresh;
   for (Json& item : items) {
-    Transform(item);
     ObjectKey key = KeyOf(item);
     fresh.insert_or_assign(std::move(key), std::move(item));
   }

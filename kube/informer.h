@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -31,6 +32,13 @@ namespace fedcrm::kube {
 ObjectKey KeyOf(const Json& object);
 
 // The cache: latest object per key. Thread-safe; readers get copies.
+//
+// Objects are kept as compact JSON text in a memory pool of their own and
+// parsed when read. A parsed object is a tree of many small allocations;
+// thousands of them, long-lived and interleaved with the transient garbage
+// of list pages and reconciles, pin pages of the heap that could otherwise
+// go back to the system. Text in a pool is a few times smaller and
+// contiguous, and the cache is read far less often than it is written.
 class Store {
  public:
   std::optional<Json> Get(const ObjectKey& key) const;
@@ -41,11 +49,16 @@ class Store {
   // Writers (the informer). Each returns what was there before.
   std::optional<Json> Upsert(const Json& object);
   std::optional<Json> Remove(const ObjectKey& key);
-  std::map<ObjectKey, Json> Replace(std::map<ObjectKey, Json> objects);
+  std::map<ObjectKey, Json> Replace(const std::map<ObjectKey, Json>& objects);
 
  private:
+  using Text = std::pmr::string;
+  Text Pack(const Json& object);
+  static Json Unpack(const Text& text);
+
   mutable std::mutex mu_;
-  std::map<ObjectKey, Json> objects_;
+  std::pmr::unsynchronized_pool_resource pool_;     // guarded by mu_
+  std::pmr::map<ObjectKey, Text> objects_{&pool_};  // its nodes in the pool too
 };
 
 struct InformerHandlers {
@@ -102,6 +115,8 @@ class Informer {
 
  private:
   void Transform(Json& object) const;
+  // options_.watch, with Transform applied to listed items page by page.
+  WatcherOptions ListedThroughTransform() const;
   void OnReplace(std::vector<Json> items);
   void OnEvent(const WatchEvent& event);
   void ResyncLoop(const std::stop_token& stop);

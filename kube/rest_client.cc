@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pplx/threadpool.h>
 
 #include <algorithm>
 #include <boost/asio/ssl/context.hpp>
@@ -427,6 +428,14 @@ void RestClient::Impl::Watch(const GroupVersionResource& gvr, std::string_view n
       // already hold while complete lines are still buffered.
       return;
     }
+  }
+}
+
+void SetRestClientIoThreads(size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(std::max<size_t>(threads, 1));
+  } catch (const std::exception&) {
+    // Already started: it keeps its size.
   }
 }
 

@@ -63,4 +63,11 @@ class RestClient : public Client {
 // "fedcrm/<version>": the User-Agent the API server's audit log shows.
 std::string DefaultUserAgent();
 
+// Sizes the I/O thread pool every RestClient of the process shares. Only
+// before the first RestClient exists; later calls fail silently (the pool is
+// then fixed). cpprestsdk's default is 40 threads, each with its stack and
+// allocator caches, while requests only wait on sockets: a process whose
+// threads issue requests one at a time each needs a handful.
+void SetRestClientIoThreads(size_t threads);
+
 }  // namespace fedcrm::kube

@@ -65,7 +65,7 @@ void Watcher::Relist() {
   ListOptions list;
   list.label_selector = options_.label_selector;
   list.limit = options_.page_size;
-  ListResult result = ListAll(client_, gvr_, namespace_, list);
+  ListResult result = ListAll(client_, gvr_, namespace_, list, options_.transform_listed);
   SetResourceVersion(result.resource_version);
   if (callbacks_.on_replace)
     callbacks_.on_replace(std::move(result.items), result.resource_version);

@@ -32,6 +32,9 @@ struct WatcherOptions {
   // Between retries after errors (and after streams that ended empty).
   BackoffOptions backoff;
   Clock* clock = nullptr;  // null: the real clock; used for backoff waits
+  // Applied to each listed item as its page arrives, before on_replace; an
+  // informer's transform, so that a large list is never held whole.
+  std::function<void(Json& item)> transform_listed;
 };
 
 struct WatcherCallbacks {

@@ -353,6 +353,8 @@ std::string ReadPemFile(const std::string& path) {
   if (text.size() > kMaxPemFileBytes) {
     throw ConfigError(path, "file is larger than 1 MiB; expected a PEM certificate or key");
   }
+  // Callers keep the text for the process' life: give back the 1 MiB read buffer.
+  text.shrink_to_fit();
   if (text.find("-----BEGIN ") == std::string::npos) {
     throw ConfigError(path, "expected a PEM file (-----BEGIN ...-----)");
   }

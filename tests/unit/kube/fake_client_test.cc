@@ -473,6 +473,17 @@ TEST_F(FakeClientListTest, ListAllFollowsContinueTokens) {
   EXPECT_TRUE(all.continue_token.empty());
 }
 
+TEST_F(FakeClientListTest, ListAllAppliesEachToEveryItemAsItsPageArrives) {
+  int seen = 0;
+  ListResult all = ListAll(client_, kRounds, "", Page(2), [&](Json& item) {
+    ++seen;
+    item = {{"metadata", {{"name", item["metadata"]["name"]}}}, {"kept", seen}};
+  });
+  ASSERT_EQ(all.items.size(), 5u);
+  EXPECT_EQ(seen, 5);
+  EXPECT_EQ(all.items[4], Json({{"metadata", {{"name", "e"}}}, {"kept", 5}}));
+}
+
 TEST_F(FakeClientListTest, PagingClusterScoped) {
   for (const char* name : {"n1", "n2", "n3"}) {
     client_.Create(resources::kNodes, {{"metadata", {{"name", name}}}});

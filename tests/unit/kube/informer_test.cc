@@ -184,5 +184,29 @@ TEST(InformerTest, KeyOfReadsNamespaceAndName) {
   EXPECT_EQ(KeyOf(Json::object()), (ObjectKey{"", ""}));
 }
 
+TEST(StoreTest, KeepsObjectsAsTheyWereAndReturnsWhatItReplaced) {
+  Store store;
+  const Json a1 = Object("a", "1");
+  Json b1 = Object("b", "1");
+  b1["status"] = {{"ledger", {{"epsilonSpent", 0.25}}}, {"list", {1, 2, 3}}};
+  EXPECT_FALSE(store.Upsert(a1).has_value());
+  EXPECT_FALSE(store.Upsert(b1).has_value());
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.Get({"ns", "b"}), b1);  // parsed back exactly, numbers included
+
+  const Json a2 = Object("a", "2");
+  EXPECT_EQ(store.Upsert(a2), a1);
+  EXPECT_EQ(Names(store.List()), (std::vector<std::string>{"a@2", "b@1"}));
+
+  const std::map<ObjectKey, Json> previous = store.Replace({{KeyOf(b1), Object("b", "3")}});
+  EXPECT_EQ(previous.size(), 2u);
+  EXPECT_EQ(previous.at({"ns", "a"}), a2);
+  EXPECT_EQ(store.Keys(), (std::vector<ObjectKey>{{"ns", "b"}}));
+  EXPECT_EQ(store.Remove({"ns", "b"}), Object("b", "3"));
+  EXPECT_FALSE(store.Remove({"ns", "b"}).has_value());
+  EXPECT_FALSE(store.Get({"ns", "a"}).has_value());
+  EXPECT_EQ(store.size(), 0u);
+}
+
 }  // namespace
 }  // namespace fedcrm::kube
