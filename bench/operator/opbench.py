@@ -181,8 +181,9 @@ def install_crds(hub):
     deadline = time.monotonic() + 60
     for name in names:
         while True:
-            conditions = hub.request("GET", f"{crd_path}/{name}").get("status", {}).get(
-                "conditions", [])
+            # A CRD just created may have "status": {"conditions": null}.
+            status = hub.request("GET", f"{crd_path}/{name}").get("status") or {}
+            conditions = status.get("conditions") or []
             if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 break
             if time.monotonic() > deadline:
