@@ -60,6 +60,7 @@ invalid "${silo}" 's/jurisdiction: GDPR/jurisdiction: Narnia/' 'Unsupported valu
 invalid "${round}" 's/samplingRate: [0-9.e-]*/samplingRate: 2/' "samplingRate: Invalid value"
 invalid "${round}" 's/noiseMultiplier: [0-9.e-]*/noiseMultiplier: 0/' "noiseMultiplier: Invalid value"
 invalid "${round}" 's/type: logistic/type: forest/' 'Unsupported value: "forest"'
+invalid "${round}" 's/roundSeconds: 3600/roundSeconds: 2000/' "with an evaluation stage, deadlines.roundSeconds must cover"
 
 echo "${passed} passed, ${failed} failed"
 [[ ${failed} -eq 0 ]]
