@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -183,6 +184,28 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// Polls the round's status until `ready` accepts it or the round succeeded,
+// and returns that status. Throws AggregatorError when the round failed or
+// the worker's deadline passes first (`waiting_for` says for what).
+nlohmann::json AwaitStatus(const AggregatorClient& client, const WorkerOptions& options,
+                           const std::string& waiting_for,
+                           const std::function<bool(const nlohmann::json&)>& ready) {
+  for (;;) {
+    nlohmann::json status = client.GetRound();
+    const std::string phase = StringOr(status, "phase", "");
+    if (phase == "failed") {
+      throw AggregatorError(409, "round " + options.round +
+                                     " failed: " + StringOr(status, "failure", "no reason given"));
+    }
+    if (phase == "succeeded" || ready(status)) return status;
+    if (std::chrono::steady_clock::now() + options.poll_interval > client.options().deadline) {
+      throw AggregatorError(0,
+                            "timed out waiting for round " + options.round + " to " + waiting_for);
+    }
+    std::this_thread::sleep_for(options.poll_interval);
+  }
+}
+
 // The statistics a base model was standardized with, and the federation's
 // row count from its lineage ("federationRows"); without that, the largest
 // feature count stands in: the weight's scale cancels in the server's
@@ -305,10 +328,14 @@ class RoundRun {
                      const data::FeatureStatistics& statistics,
                      const data::ParsedTable& held_out) const {
     try {
-      const std::optional<nlohmann::json> status = AwaitRelease(config);
-      if (!status) return;
+      // The round's status once its model is released; a round that already
+      // succeeded finished its evaluation without this silo.
+      const nlohmann::json status =
+          AwaitStatus(client_, options_, "release its model",
+                      [](const nlohmann::json& s) { return !StringOr(s, "model", "").empty(); });
+      if (StringOr(status, "phase", "") == "succeeded") return;
       std::vector<std::string> contributors;
-      for (const auto& name : status->value("contributors", nlohmann::json::array())) {
+      for (const auto& name : status.value("contributors", nlohmann::json::array())) {
         if (name.is_string()) contributors.push_back(name.get<std::string>());
       }
       if (!Contains(contributors, options_.silo)) {
@@ -316,7 +343,7 @@ class RoundRun {
                             {{"stage", kEvaluationStage}});
         return;
       }
-      const std::string digest = StringOr(*status, "model", "");
+      const std::string digest = StringOr(status, "model", "");
       const model::LoadedModel released =
           model::ParseModel(client_.GetModel(digest), "model " + digest);
       const model::EvaluationSums sums =
@@ -338,27 +365,6 @@ class RoundRun {
     }
   }
 
-  // The round's status once its model is released; nullopt when the round
-  // finished without this silo's evaluation. Throws AggregatorError when the
-  // round failed or the worker's deadline passes.
-  std::optional<nlohmann::json> AwaitRelease(const fl::RoundConfig& config) const {
-    for (;;) {
-      nlohmann::json status = client_.GetRound();
-      const std::string phase = StringOr(status, "phase", "");
-      if (phase == "failed") {
-        throw AggregatorError(409, "round " + config.round_id + " failed: " +
-                                       StringOr(status, "failure", "no reason given"));
-      }
-      if (phase == "succeeded") return std::nullopt;
-      if (!StringOr(status, "model", "").empty()) return status;
-      if (std::chrono::steady_clock::now() + options_.poll_interval > client_.options().deadline) {
-        throw AggregatorError(
-            0, "timed out waiting for round " + config.round_id + " to release its model");
-      }
-      std::this_thread::sleep_for(options_.poll_interval);
-    }
-  }
-
   const WorkerOptions& options_;
   const AggregatorClient& client_;
 };
@@ -366,22 +372,9 @@ class RoundRun {
 // The round is done for this silo once it has sent its unmasking shares;
 // waiting for the outcome lets the Job's status say whether a model came out.
 void AwaitOutcome(const AggregatorClient& client, const WorkerOptions& options) {
-  for (;;) {
-    const nlohmann::json status = client.GetRound();
-    const std::string phase = StringOr(status, "phase", "");
-    if (phase == "succeeded") {
-      runtime::Log().Info("round succeeded", {{"model", StringOr(status, "model", "")}});
-      return;
-    }
-    if (phase == "failed") {
-      throw AggregatorError(409, "round " + options.round +
-                                     " failed: " + StringOr(status, "failure", "no reason given"));
-    }
-    if (std::chrono::steady_clock::now() + options.poll_interval > client.options().deadline) {
-      throw AggregatorError(0, "timed out waiting for round " + options.round + " to finish");
-    }
-    std::this_thread::sleep_for(options.poll_interval);
-  }
+  const nlohmann::json status =
+      AwaitStatus(client, options, "finish", [](const nlohmann::json&) { return false; });
+  runtime::Log().Info("round succeeded", {{"model", StringOr(status, "model", "")}});
 }
 
 }  // namespace
