@@ -188,13 +188,20 @@ ASN1_IA5STRING* Ia5(const std::string& text) {
 
 // Built from GENERAL_NAME objects rather than an "URI:...,DNS:..." config
 // string, so that a comma in a name cannot smuggle in another entry.
+// "certificate for 'eu-west': DNS SAN 'x'", as errors name a bad entry.
+std::string SanField(const std::string& identity, const char* kind, const std::string& value) {
+  std::string out = "certificate for '" + identity + "': ";
+  out.append(kind).append(" SAN '").append(value).append("'");
+  return out;
+}
+
 void AddSubjectAltNames(X509* cert, const std::string& identity, const SubjectAltNames& sans) {
   NamesPtr names(sk_GENERAL_NAME_new_null());
   if (!names) Fail("sk_GENERAL_NAME_new_null");
   PushName(names.get(), GEN_URI, Ia5(kIdentityUriPrefix + identity));
   for (const std::string& dns : sans.dns) {
     if (!IsDnsName(dns)) {
-      throw ConfigError("certificate for '" + identity + "': DNS SAN '" + dns + "'",
+      throw ConfigError(SanField(identity, "DNS", dns),
                         "expected a host name such as aggregator.fedcrm.svc");
     }
     PushName(names.get(), GEN_DNS, Ia5(dns));
@@ -203,8 +210,7 @@ void AddSubjectAltNames(X509* cert, const std::string& identity, const SubjectAl
     ASN1_OCTET_STRING* address = a2i_IPADDRESS(ip.c_str());
     if (address == nullptr) {
       ERR_clear_error();
-      throw ConfigError("certificate for '" + identity + "': IP SAN '" + ip + "'",
-                        "expected an IPv4 or IPv6 address");
+      throw ConfigError(SanField(identity, "IP", ip), "expected an IPv4 or IPv6 address");
     }
     PushName(names.get(), GEN_IPADD, address);
   }
