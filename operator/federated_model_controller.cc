@@ -113,7 +113,7 @@ struct RoundInfo {
   int64_t ordinal = 0;
   std::string name;
   std::string phase;
-  Json metadata = Json::object();
+  std::string creation_timestamp;  // metadata.creationTimestamp, RFC 3339
   Json status = Json::object();
 };
 
@@ -125,7 +125,7 @@ RoundInfo Summarize(const Json& object, int64_t ordinal) {
   RoundInfo out;
   out.ordinal = ordinal;
   out.name = object["metadata"].value("name", "");
-  out.metadata = object["metadata"];
+  out.creation_timestamp = object["metadata"].value("creationTimestamp", "");
   const Json* status = FindField(object, "status");
   if (status != nullptr && status->is_object()) {
     out.status = *status;
@@ -283,7 +283,7 @@ std::optional<Clock::time_point> NextRoundTime(const CronSchedule& schedule, con
     // A finished round without completionTime (edited by hand) counts from
     // its creation, which is stable, so the wait still ends.
     since = TimeField(latest->status, "completionTime");
-    if (!since) since = TimeField(latest->metadata, "creationTimestamp");
+    if (!since) since = kube::ParseRfc3339(latest->creation_timestamp);
   }
   if (!since) {
     const Json* metadata = FindField(model, "metadata");
